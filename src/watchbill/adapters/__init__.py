@@ -1,0 +1,1 @@
+"""Edges: storage, the system clock, notifiers and inbound sources."""

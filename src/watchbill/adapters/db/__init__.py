@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 on SQLite (embedded) or PostgreSQL (production), Alembic migrations."""

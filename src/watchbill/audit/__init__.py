@@ -1,0 +1,1 @@
+"""The append-only record of every change: who, what, before, after, when, from where."""

@@ -1,0 +1,1 @@
+"""The `watchbill` command."""

@@ -1,0 +1,1 @@
+"""Configuration as code: multi-document YAML in the apiVersion/kind/metadata/spec shape."""

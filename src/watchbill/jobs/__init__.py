@@ -1,0 +1,1 @@
+"""Durable jobs and timers: rows in the database, claimed with a lease, retried with backoff."""

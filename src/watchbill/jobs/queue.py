@@ -1,0 +1,158 @@
+"""Enqueueing, claiming and settling jobs.
+
+A claim moves a job to `running` with a fresh lease token and pushes its `run_at` to
+the end of the lease, so one index (status, run_at) finds both due jobs and jobs whose
+worker died. Settling checks the token: a worker that lost its lease changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from watchbill.core.backoff import retry_delay
+from watchbill.jobs.models import CANCELLED, DONE, FAILED, PENDING, RUNNING, Job
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+    lease_token: str
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    run_at: datetime | None = None,
+    idempotency_key: str | None = None,
+    max_attempts: int = 8,
+) -> int | None:
+    """Add a job in the caller's transaction; with a key seen before, add nothing (None)."""
+    values = {
+        "kind": kind,
+        "payload": payload,
+        "idempotency_key": idempotency_key,
+        "status": PENDING,
+        "run_at": run_at or now,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(Job).values(**values).returning(Job.id)
+    if idempotency_key is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def claim(
+    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[ClaimedJob]:
+    """Lease up to `limit` due jobs; on PostgreSQL rows held by another worker are skipped."""
+    token = secrets.token_hex(16)
+    until = now + lease
+    due = (
+        select(Job.id)
+        .where(Job.status.in_((PENDING, RUNNING)), Job.run_at <= now)
+        .order_by(Job.run_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(Job)
+        .where(Job.id.in_(due.scalar_subquery()))
+        .values(
+            status=RUNNING,
+            lease_token=token,
+            lease_until=until,
+            run_at=until,
+            attempts=Job.attempts + 1,
+            locked_by=worker,
+        )
+        .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(stmt).all()
+    return sorted(
+        (ClaimedJob(r.id, r.kind, r.payload, r.attempts, r.max_attempts, token) for r in rows),
+        key=lambda j: j.id,
+    )
+
+
+def complete(session: Session, job: ClaimedJob, now: datetime) -> bool:
+    """Mark done if we still hold the lease; False means another worker took it over."""
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.lease_token == job.lease_token, Job.status == RUNNING)
+        .values(status=DONE, finished_at=now, lease_token=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def fail(session: Session, job: ClaimedJob, now: datetime, error: str) -> bool:
+    """Schedule a retry with exponential backoff, or give up after max_attempts."""
+    final = job.attempts >= job.max_attempts
+    values: dict[str, Any] = {
+        "status": FAILED if final else PENDING,
+        "last_error": error[:4000],
+        "lease_token": None,
+        "lease_until": None,
+    }
+    if final:
+        values["finished_at"] = now
+    else:
+        values["run_at"] = now + timedelta(seconds=retry_delay(job.attempts))
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.lease_token == job.lease_token, Job.status == RUNNING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def cancel(session: Session, idempotency_key: str, now: datetime) -> bool:
+    """Cancel a job that has not run yet (a timer made moot by an acknowledge, say)."""
+    result = session.execute(
+        update(Job)
+        .where(Job.idempotency_key == idempotency_key, Job.status == PENDING)
+        .values(status=CANCELLED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def depth(session: Session, now: datetime) -> dict[str, int]:
+    """Jobs waiting by state: pending (due or not), due now, running, failed."""
+    counts = dict(
+        session.execute(
+            select(Job.status, func.count())
+            .where(Job.status.in_((PENDING, RUNNING, FAILED)))
+            .group_by(Job.status)
+        ).all()
+    )
+    due = session.scalar(
+        select(func.count()).where(Job.status.in_((PENDING, RUNNING)), Job.run_at <= now)
+    )
+    return {
+        "pending": int(counts.get(PENDING, 0)),
+        "running": int(counts.get(RUNNING, 0)),
+        "failed": int(counts.get(FAILED, 0)),
+        "due": int(due or 0),
+    }

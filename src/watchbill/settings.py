@@ -1,0 +1,63 @@
+"""Configuration from the environment; every variable is documented in docs/configuration.md."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Read once per process from WATCHBILL_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="WATCHBILL_", extra="ignore")
+
+    data_dir: Path = Path(".watchbill")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; defaults to SQLite in the data directory"
+    )
+    base_url: str = "http://127.0.0.1:8080"
+    secret_key: str | None = Field(
+        default=None, description="signs sessions and links; generated into the data dir if unset"
+    )
+    session_hours: float = Field(default=12.0, gt=0)
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    job_max_attempts: int = Field(default=8, ge=1)
+    job_batch_size: int = Field(default=100, ge=1, le=10_000)
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+    embedded_worker: bool = True
+    log_level: str = "info"
+    access_log: bool = False
+    db_pool_size: int = Field(default=10, ge=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'watchbill.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

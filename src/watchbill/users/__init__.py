@@ -1,0 +1,1 @@
+"""People: who they are, where they live (time zone), how to reach them, what they may do."""

@@ -1,0 +1,96 @@
+"""Users as a catalog resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+
+from watchbill.auth.roles import Role
+from watchbill.context import Ctx
+from watchbill.errors import Conflict, FieldError, Forbidden, Invalid
+from watchbill.resources.base import FilterModel, Resource
+from watchbill.resources.schema import ShortText
+from watchbill.users.models import ContactMethod, User
+from watchbill.users.schemas import ContactMethodSpec, UserSpec
+
+
+class UserFilters(FilterModel):
+    role: Role | None = None
+    q: ShortText | None = None
+
+
+class UserResource(Resource):
+    kind = "User"
+    plural = "users"
+    model = User
+    spec = UserSpec
+    filters = UserFilters
+
+    def to_spec(self, obj: User) -> UserSpec:
+        return UserSpec(
+            full_name=obj.full_name,
+            email=obj.email,
+            time_zone=obj.time_zone,
+            role=Role(obj.role),
+            active=obj.active,
+            contact_methods=[
+                ContactMethodSpec(label=c.label, type=c.type, address=c.address)
+                for c in obj.contact_methods
+            ],
+        )
+
+    def write_spec(self, ctx: Ctx, obj: User, spec: BaseModel) -> None:
+        assert isinstance(spec, UserSpec)
+        if spec.role == Role.OWNER and obj.role != Role.OWNER and not ctx.principal.can(Role.OWNER):
+            raise Forbidden("only an owner can make someone an owner")
+        if obj.role == Role.OWNER and (spec.role != Role.OWNER or not spec.active):
+            _keep_an_owner(ctx, obj)
+        clash = ctx.session.scalar(
+            select(User.name).where(func.lower(User.email) == spec.email.lower(), User.id != obj.id)
+        )
+        if clash is not None:
+            raise Invalid("email already in use", [FieldError("email", f"already used by {clash}")])
+        obj.full_name = spec.full_name
+        obj.email = spec.email
+        obj.time_zone = spec.time_zone
+        obj.role = spec.role.value
+        obj.active = spec.active
+        wanted = [(c.label, c.type.value, c.address) for c in spec.contact_methods]
+        current = [(c.label, c.type, c.address) for c in obj.contact_methods]
+        if wanted != current:
+            obj.contact_methods.clear()
+            ctx.session.flush()
+            obj.contact_methods.extend(
+                ContactMethod(label=label, type=kind, address=address, position=i)
+                for i, (label, kind, address) in enumerate(wanted)
+            )
+
+    def filter(self, stmt: Select[Any], filters: BaseModel) -> Select[Any]:
+        assert isinstance(filters, UserFilters)
+        if filters.role:
+            stmt = stmt.where(User.role == filters.role.value)
+        if filters.q:
+            like = f"%{filters.q.lower()}%"
+            stmt = stmt.where(
+                func.lower(User.name).like(like)
+                | func.lower(User.full_name).like(like)
+                | func.lower(User.email).like(like)
+            )
+        return stmt
+
+    def check_delete(self, ctx: Ctx, obj: User) -> None:
+        if obj.role == Role.OWNER:
+            _keep_an_owner(ctx, obj)
+
+
+def _keep_an_owner(ctx: Ctx, obj: User) -> None:
+    others = ctx.session.scalar(
+        select(func.count()).where(User.role == Role.OWNER.value, User.id != obj.id, User.active)
+    )
+    if not others:
+        raise Conflict("this is the last owner; make someone else owner first")
+
+
+USERS = UserResource()

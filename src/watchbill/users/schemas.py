@@ -1,0 +1,76 @@
+"""The User spec, shared by the API and YAML."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints, field_validator
+
+from watchbill.auth.roles import Role
+from watchbill.resources.schema import CamelModel, Name, ShortText
+
+
+class ContactType(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PHONE = "phone"
+    WEBHOOK = "webhook"
+    SLACK = "slack"
+
+
+def _time_zone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError(f"unknown IANA time zone {value!r} (e.g. Europe/Berlin)")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {value!r}") from exc
+    return value
+
+
+_ZONES: set[str] = set()
+
+
+def _zones() -> set[str]:
+    if not _ZONES:
+        _ZONES.update(available_timezones())
+    return _ZONES
+
+
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_time_zone)]
+
+
+class ContactMethodSpec(CamelModel):
+    label: Name
+    type: ContactType
+    address: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+    @field_validator("address")
+    @classmethod
+    def _no_whitespace(cls, value: str) -> str:
+        if value != value.strip() or any(c in value for c in "\r\n\t\x00"):
+            raise ValueError("must not contain surrounding whitespace or control characters")
+        return value
+
+
+class UserSpec(CamelModel):
+    full_name: ShortText = ""
+    email: EmailStr
+    time_zone: TimeZone = "UTC"
+    role: Role = Role.RESPONDER
+    active: bool = True
+    contact_methods: list[ContactMethodSpec] = Field(default_factory=list, max_length=20)
+
+    @field_validator("contact_methods")
+    @classmethod
+    def _unique_labels(cls, value: list[ContactMethodSpec]) -> list[ContactMethodSpec]:
+        labels = [c.label for c in value]
+        if len(labels) != len(set(labels)):
+            raise ValueError("contact method labels must be unique")
+        return value
+
+
+class UserCreate(UserSpec):
+    name: Name

@@ -1,0 +1,1 @@
+"""The HTTP edge: the FastAPI application, problem+json errors, auth dependencies, metrics."""

@@ -1,0 +1,97 @@
+"""create_app(): mounts every domain's API routes and pages on one FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
+
+from watchbill import __version__
+from watchbill.adapters.clock import system_clock
+from watchbill.adapters.db.engine import Database
+from watchbill.audit import api as audit_api
+from watchbill.audit import pages as audit_pages
+from watchbill.auth import api as auth_api
+from watchbill.auth import pages as auth_pages
+from watchbill.catalog import pages as catalog_pages
+from watchbill.core.clock import Clock
+from watchbill.jobs.worker import Worker
+from watchbill.kinds import KINDS
+from watchbill.resources.api import resource_router
+from watchbill.settings import Settings, get_settings
+from watchbill.web import health, problems
+from watchbill.web import pages as web_pages
+from watchbill.web.deps import Runtime
+from watchbill.web.metrics import HttpMetrics, JobQueueCollector
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    clock: Clock = system_clock,
+    run_worker: bool | None = None,
+) -> FastAPI:
+    """The whole application; tests pass their own database and clock."""
+    settings = settings or get_settings()
+    db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
+    rt = Runtime(db=db, settings=settings, clock=clock)
+    embedded = settings.embedded_worker if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if embedded:
+            worker = Worker(
+                db,
+                clock,
+                lease_seconds=settings.job_lease_seconds,
+                batch_size=settings.job_batch_size,
+                poll_seconds=settings.worker_poll_seconds,
+            )
+            worker.start_thread()
+        app.state.worker = worker
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="Watchbill",
+        version=__version__,
+        description="The open-source technical-operations platform. "
+        "Authenticate with `Authorization: Bearer <token>` (create one with "
+        "`watchbill tokens create`). Errors are RFC 9457 problem+json.",
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url="/api/redoc",
+    )
+    app.state.runtime = rt
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(JobQueueCollector(rt))
+    app.state.metrics = registry
+    app.add_middleware(HttpMetrics, registry=registry)
+    problems.install(app)
+    web_pages.install(app)
+
+    app.include_router(health.router)
+    app.include_router(auth_api.router)
+    for res in KINDS:
+        app.include_router(resource_router(res))
+    app.include_router(audit_api.router)
+
+    app.include_router(web_pages.router)
+    app.include_router(auth_pages.router)
+    app.include_router(catalog_pages.router)
+    app.include_router(audit_pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

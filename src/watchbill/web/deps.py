@@ -1,0 +1,85 @@
+"""FastAPI dependencies: the database, the caller, and the transaction a route runs in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from watchbill.adapters.db.engine import Database
+from watchbill.auth.principal import Principal
+from watchbill.auth.roles import Role
+from watchbill.auth.service import principal_for_token, touch_token
+from watchbill.context import Ctx
+from watchbill.core.clock import Clock
+from watchbill.errors import Forbidden, Unauthorized
+from watchbill.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """What the app was built with; kept on app.state so tests can build their own."""
+
+    db: Database
+    settings: Settings
+    clock: Clock
+
+    @contextmanager
+    def write(self, principal: Principal) -> Iterator[Ctx]:
+        """A unit of work committed before the route returns, so a 2xx means durable.
+
+        (Not a yield-dependency: FastAPI may run those after the response is sent.)
+        """
+        with self.db.transaction() as session:
+            yield Ctx(session, principal, self.clock)
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def bearer_principal(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Principal:
+    """The caller of an API route, from `Authorization: Bearer <token>`."""
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
+    secret = secret.strip()
+    now = rt.clock.now()
+    with rt.db.read() as session:
+        principal = principal_for_token(session, secret, now, client_ip(request))
+    if principal is None:
+        raise Unauthorized("the token is unknown, revoked or expired")
+    with rt.db.transaction() as session:
+        touch_token(session, secret, now)
+    return principal
+
+
+def require(role: Role) -> Callable[..., Principal]:
+    """A dependency that admits callers holding at least `role`."""
+
+    def check(principal: Annotated[Principal, Depends(bearer_principal)]) -> Principal:
+        if not principal.can(role):
+            raise Forbidden(f"this needs the {role} role; the token has {principal.role}")
+        return principal
+
+    return check
+
+
+def read_ctx(
+    rt: Annotated[Runtime, Depends(runtime)],
+    principal: Annotated[Principal, Depends(require(Role.VIEWER))],
+) -> Iterator[Ctx]:
+    with rt.db.read() as session:
+        yield Ctx(session, principal, rt.clock)
+
+
+ReadCtx = Annotated[Ctx, Depends(read_ctx)]
