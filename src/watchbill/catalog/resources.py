@@ -16,13 +16,15 @@ from watchbill.resources.schema import Name, ShortText
 from watchbill.users.models import User
 
 
-def resolve_names(ctx: Ctx, model: type[Any], names: list[str], loc: str) -> list[Any]:
-    """Rows for `names`, in order; Invalid naming each missing one at `loc`."""
+def resolve_names(
+    ctx: Ctx, model: type[Any], names: list[str], loc: str, *, listed: bool = True
+) -> list[Any]:
+    """Rows for `names`, in order; Invalid naming each missing one at `loc` (`loc.i` in lists)."""
     if not names:
         return []
     rows = {r.name: r for r in ctx.session.scalars(select(model).where(model.name.in_(names)))}
     missing = [
-        FieldError(f"{loc}[{i}]", f"{n!r} does not exist")
+        FieldError(f"{loc}.{i}" if listed else loc, f"{n!r} does not exist")
         for i, n in enumerate(names)
         if n not in rows
     ]
@@ -47,14 +49,14 @@ class TeamResource(Resource):
         return TeamSpec(
             display_name=obj.display_name,
             description=obj.description,
-            members=[u.name for u in obj.members],
+            members=sorted(u.name for u in obj.members),
         )
 
     def write_spec(self, ctx: Ctx, obj: Team, spec: BaseModel) -> None:
         assert isinstance(spec, TeamSpec)
         obj.display_name = spec.display_name
         obj.description = spec.description
-        obj.members = resolve_names(ctx, User, sorted(spec.members), "members")
+        obj.members = resolve_names(ctx, User, spec.members, "members")
 
     def filter(self, stmt: Select[Any], filters: BaseModel) -> Select[Any]:
         assert isinstance(filters, TeamFilters)
@@ -92,7 +94,7 @@ class ServiceResource(Resource):
             description=obj.description,
             owner_team=obj.owner_team.name if obj.owner_team else None,
             tier=obj.tier,
-            depends_on=[s.name for s in obj.dependencies],
+            depends_on=sorted(s.name for s in obj.dependencies),
             revenue_per_hour=obj.revenue_per_hour,
             runbook_url=obj.runbook_url,
         )
@@ -113,7 +115,7 @@ class ServiceResource(Resource):
         obj.tier = spec.tier
         obj.revenue_per_hour = spec.revenue_per_hour
         obj.runbook_url = spec.runbook_url
-        obj.dependencies = resolve_names(ctx, Service, sorted(spec.depends_on), "dependsOn")
+        obj.dependencies = resolve_names(ctx, Service, spec.depends_on, "dependsOn")
 
     def filter(self, stmt: Select[Any], filters: BaseModel) -> Select[Any]:
         assert isinstance(filters, ServiceFilters)
@@ -152,7 +154,7 @@ class ComponentResource(Resource):
             group=obj.group_name,
             public=obj.public,
             position=obj.position,
-            services=[s.name for s in obj.services],
+            services=sorted(s.name for s in obj.services),
         )
 
     def write_spec(self, ctx: Ctx, obj: Component, spec: BaseModel) -> None:
@@ -162,7 +164,7 @@ class ComponentResource(Resource):
         obj.group_name = spec.group
         obj.public = spec.public
         obj.position = spec.position
-        obj.services = resolve_names(ctx, Service, sorted(spec.services), "services")
+        obj.services = resolve_names(ctx, Service, spec.services, "services")
 
     def filter(self, stmt: Select[Any], filters: BaseModel) -> Select[Any]:
         assert isinstance(filters, ComponentFilters)

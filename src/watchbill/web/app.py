@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 
@@ -70,7 +69,6 @@ def create_app(
         description="The open-source technical-operations platform. "
         "Authenticate with `Authorization: Bearer <token>` (create one with "
         "`watchbill tokens create`). Errors are RFC 9457 problem+json.",
-        default_response_class=ORJSONResponse,
         lifespan=lifespan,
         docs_url="/api/docs",
         redoc_url="/api/redoc",
