@@ -81,6 +81,7 @@ def create_app(
     problems.install(app)
     web_pages.install(app)
 
+    app.router.routes.insert(0, health.liveness)  # first: probes skip all other matching
     app.include_router(health.router)
     app.include_router(auth_api.router)
     for res in KINDS:

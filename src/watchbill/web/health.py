@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from watchbill.adapters.db.migrate import current_revision, head_revision
 from watchbill.auth.principal import Principal
@@ -18,9 +20,29 @@ from watchbill.web.deps import Runtime, require, runtime
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process is up")
-async def healthz() -> Response:
+async def healthz(_request: Request) -> Response:
+    """Liveness: the process is up and answering.
+
+    A plain Starlette route rather than a FastAPI one: load balancers and orchestrators
+    call it every few seconds each, and FastAPI's per-request dependency and response
+    machinery (nothing this endpoint uses) was about two thirds of its cost. It is not
+    listed in the OpenAPI document (docs/api.md describes it).
+    """
     return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+class _LabelledRoute(Route):
+    """A plain route that names itself in scope["route"], as FastAPI does only for its own
+    routes, so that HttpMetrics labels it by its path instead of "unmatched"."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = self
+        await super().handle(scope, receive, send)
+
+
+liveness = _LabelledRoute("/healthz", healthz, methods=["GET"], include_in_schema=False)
+"""Mounted first on the application itself by create_app (FastAPI rebuilds the plain
+routes of an included router, which would lose the label)."""
 
 
 @router.get("/readyz", summary="The database is reachable and migrated")
