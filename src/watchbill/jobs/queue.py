@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -63,16 +63,29 @@ def enqueue(
 def claim(
     session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
 ) -> list[ClaimedJob]:
-    """Lease up to `limit` due jobs; on PostgreSQL rows held by another worker are skipped."""
+    """Lease up to `limit` due jobs, earliest run_at first; on PostgreSQL rows held by
+    another worker are skipped.
+
+    Due pending jobs and running jobs whose lease ran out are picked by two separate
+    scans of the (status, run_at) index, each stopping after `limit` unlocked rows,
+    and merged: a single `status IN (...)` scan could not follow the index order, and
+    would sort every due row in the table on each claim.
+    """
     token = secrets.token_hex(16)
     until = now + lease
-    due = (
-        select(Job.id)
-        .where(Job.status.in_((PENDING, RUNNING)), Job.run_at <= now)
-        .order_by(Job.run_at, Job.id)
+    if limit <= 0:
+        return []
+    scans = [
+        select(Job.id, Job.run_at)
+        .where(Job.status == status, Job.run_at <= now)
+        .order_by(Job.run_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
+        .cte(f"due_{status}")
+        for status in (PENDING, RUNNING)
+    ]
+    both = union_all(*(select(scan.c.id, scan.c.run_at) for scan in scans)).subquery("due")
+    due = select(both.c.id).order_by(both.c.run_at, both.c.id).limit(limit)
     stmt = (
         update(Job)
         .where(Job.id.in_(due.scalar_subquery()))
@@ -156,3 +169,42 @@ def depth(session: Session, now: datetime) -> dict[str, int]:
         "failed": int(counts.get(FAILED, 0)),
         "due": int(due or 0),
     }
+
+
+def hold(session: Session, jobs: list[ClaimedJob]) -> set[int]:
+    """Lock the rows of `jobs` still leased to us, for the rest of the transaction.
+
+    Returns their ids; a job missing from the answer lost its lease (it expired and
+    another worker claimed it) and must not run. While the lock is held no other worker
+    can claim the row (PostgreSQL's SKIP LOCKED passes it by; SQLite has one writer at a
+    time), so effects written in this transaction and the completion commit together.
+    """
+    if not jobs:
+        return set()
+    rows = session.execute(
+        select(Job.id, Job.lease_token, Job.status)
+        .where(Job.id.in_([j.id for j in jobs]))
+        .order_by(Job.id)
+        .with_for_update()
+    ).all()
+    current = {r.id: (r.lease_token, r.status) for r in rows}
+    return {j.id for j in jobs if current.get(j.id) == (j.lease_token, RUNNING)}
+
+
+def complete_many(session: Session, jobs: list[ClaimedJob], now: datetime) -> set[int]:
+    """Mark done every job of `jobs` whose lease we still hold; returns the ids marked."""
+    done: set[int] = set()
+    by_token: dict[str, list[int]] = {}
+    for job in jobs:
+        by_token.setdefault(job.lease_token, []).append(job.id)
+    for token, ids in by_token.items():
+        done.update(
+            session.execute(
+                update(Job)
+                .where(Job.id.in_(ids), Job.lease_token == token, Job.status == RUNNING)
+                .values(status=DONE, finished_at=now, lease_token=None, lease_until=None)
+                .returning(Job.id)
+                .execution_options(synchronize_session=False)
+            ).scalars()
+        )
+    return done

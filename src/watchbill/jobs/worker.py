@@ -47,49 +47,75 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim one batch and settle it; returns how many jobs were claimed."""
+        jobs = self.claim()
+        if jobs:
+            self.run(jobs)
+        return len(jobs)
+
+    def claim(self) -> list[queue.ClaimedJob]:
+        """Lease a batch of due jobs in a transaction of its own, so the attempt counts
+        even if this process dies while running them."""
         with self.db.transaction() as session:
-            jobs = queue.claim(
+            return queue.claim(
                 session,
                 worker=self.name,
                 now=self.clock.now(),
                 lease=self.lease,
                 limit=self.batch_size,
             )
-        if not jobs:
-            return 0
-        with self.db.transaction() as session:
-            for job in jobs:
-                self._run(session, job)
-        return len(jobs)
 
-    def _run(self, session: Session, job: queue.ClaimedJob) -> None:
+    def run(self, jobs: list[queue.ClaimedJob]) -> None:
+        """Run claimed jobs in one transaction, each under a savepoint, and settle them.
+
+        The rows still leased to us are locked first; a job whose lease was lost is not
+        run. A handler's writes commit together with its job's completion, or not at all.
+        """
+        with self.db.transaction() as session:
+            held = queue.hold(session, jobs)
+            succeeded: list[queue.ClaimedJob] = []
+            for job in jobs:
+                if job.id not in held:
+                    log.warning("job %s lost its lease before it ran; skipped", job.id)
+                elif self._run(session, job):
+                    succeeded.append(job)
+            if succeeded:
+                done = queue.complete_many(session, succeeded, self.clock.now())
+                if len(done) != len(succeeded):
+                    # Cannot happen while the rows are locked; if it does, keep nothing.
+                    raise RuntimeError(
+                        f"jobs {sorted({j.id for j in succeeded} - done)} "
+                        "changed hands while locked"
+                    )
+
+    def _run(self, session: Session, job: queue.ClaimedJob) -> bool:
+        """Run one job's handler under a savepoint; True if it succeeded."""
         handler = self.handlers.get(job.kind)
         savepoint = session.begin_nested()
         try:
             if handler is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
             handler(JobRun(job.id, job.kind, job.payload, job.attempts, session, self.clock))
-            if queue.complete(session, job, self.clock.now()):
-                savepoint.commit()
-            else:
-                log.warning("job %s lost its lease; its effects are discarded", job.id)
-                savepoint.rollback()
+            session.flush()
         except Exception as exc:
             savepoint.rollback()
             log.warning("job %s (%s) failed on attempt %s: %s", job.id, job.kind, job.attempts, exc)
             queue.fail(session, job, self.clock.now(), "".join(traceback.format_exception(exc)))
+            return False
+        savepoint.commit()
+        return True
 
     def run_forever(self) -> None:
         """Drain due jobs, then wait for a wake-up or the poll interval; until stopped."""
         while not self.stopping.is_set():
+            # Clear before looking, so a wake-up that comes while a batch runs is kept.
+            self.wake.clear()
             try:
                 claimed = self.run_once()
             except Exception:
-                log.exception("worker %s: claiming failed; retrying", self.name)
+                log.exception("worker %s: running a batch failed; retrying", self.name)
                 claimed = 0
-            if claimed < self.batch_size:
+            if claimed < self.batch_size and not self.stopping.is_set():
                 self.wake.wait(self.poll_seconds)
-                self.wake.clear()
 
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run_forever, name="watchbill-worker", daemon=True)
