@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -100,6 +100,16 @@ def install(app: FastAPI) -> None:
         return problem(
             409,
             "the change conflicts with existing data; reload and retry",
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        # A value validation let through but the database cannot hold (an id beyond the
+        # integer column, a NUL byte in text): bad input, so a 422 and never a 500.
+        return problem(
+            422,
+            "a value the database cannot hold: out of range, or a NUL character",
             instance=request.url.path,
         )
 
