@@ -188,8 +188,10 @@ def test_phone_layout_hides_the_menu_behind_a_toggle(browser: Any, demo_server: 
         page = ctx.new_page()
         sign_in(page, "/services")
         expect(page.locator("#rows td:first-child .sub")).to_have_count(len(all_services()))
-        nav = page.get_by_role("navigation")
+        nav = page.locator("header nav")
+        expect(nav).to_have_count(1)
         expect(nav).to_be_hidden()
+        expect(nav.get_by_role("link", name="Teams")).to_be_hidden()
         toggle = page.locator("label.nav-button")
         expect(toggle).to_be_visible()
         toggle.click()
@@ -199,7 +201,8 @@ def test_phone_layout_hides_the_menu_behind_a_toggle(browser: Any, demo_server: 
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         nav.get_by_role("link", name="Teams").click()
         expect(page).to_have_url(re.compile(r"/teams$"))
-        expect(page.get_by_role("navigation")).to_be_hidden()
+        expect(page.locator("header nav")).to_be_hidden()
+        expect(page.locator("header nav a.active")).to_have_text("Teams")
     finally:
         ctx.close()
 

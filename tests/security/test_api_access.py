@@ -20,6 +20,16 @@ VIEWER_MAY_MUTATE: set[tuple[str, str]] = set()
 PROBE_NAME = "probe"
 
 
+def _sample_value(schema: dict[str, object]) -> str:
+    """A well-formed value for a path parameter, so only authorization can refuse."""
+    kind = schema.get("type")
+    if kind == "integer":
+        return "1"
+    if schema.get("format") == "uuid":
+        return "00000000-0000-4000-8000-000000000001"
+    return PROBE_NAME
+
+
 def api_operations(client: TestClient) -> list[tuple[str, str, bool]]:
     """(method, concrete path, has request body) for every /api/v1 operation in the schema."""
     schema = client.get("/openapi.json").json()
@@ -27,10 +37,19 @@ def api_operations(client: TestClient) -> list[tuple[str, str, bool]]:
     for template, item in schema["paths"].items():
         if not template.startswith("/api/v1/"):
             continue
-        path = re.sub(r"\{[^}]+\}", PROBE_NAME, template)
         for method, op in item.items():
-            if method in {"get", "post", "put", "patch", "delete"}:
-                ops.append((method, path, "requestBody" in op))
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            values = {
+                p["name"]: _sample_value(p.get("schema", {}))
+                for p in op.get("parameters", [])
+                if p["in"] == "path"
+            }
+            path = template
+            for name, value in values.items():
+                path = path.replace(f"{{{name}}}", value)
+            path = re.sub(r"\{[^}]+\}", PROBE_NAME, path)
+            ops.append((method, path, "requestBody" in op))
     return sorted(ops)
 
 
