@@ -116,6 +116,24 @@ def test_claim_takes_only_due_jobs_in_run_at_order(db: Database, clock: FakeCloc
     assert [j.id for j in claim(db, clock)] == [future]
 
 
+def test_claim_merges_expired_leases_and_pending_jobs_by_run_at(
+    db: Database, clock: FakeClock
+) -> None:
+    start = clock.now()
+    # Three jobs claimed at start: their leases end at start + 30 s.
+    expired = [add(db, clock) for _ in range(3)]
+    assert len(claim(db, clock, limit=3)) == 3
+    # Pending jobs due on both sides of that instant.
+    before = add(db, clock, run_at=start + timedelta(seconds=20))
+    after = [add(db, clock, run_at=start + timedelta(seconds=s)) for s in (40, 50)]
+    clock.set(start + timedelta(seconds=60))
+
+    first = claim(db, clock, worker="w2", limit=4)
+    assert {j.id for j in first} == {before, *expired}
+    assert {j.attempts for j in first if j.id in expired} == {2}
+    assert [j.id for j in claim(db, clock, worker="w2", limit=4)] == after
+
+
 def test_claim_respects_the_limit(db: Database, clock: FakeClock) -> None:
     ids = [add(db, clock) for _ in range(5)]
     first = claim(db, clock, limit=3)

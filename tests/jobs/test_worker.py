@@ -65,6 +65,12 @@ def handlers() -> Registry:
         effects.record(run, "doomed")
         raise RuntimeError(f"handler broke on attempt {run.attempt}")
 
+    @own.register("nul-in-error")
+    def nul_in_error(run: JobRun) -> None:
+        # PostgreSQL refuses NUL in text: storing this error as is would fail the batch.
+        effects.record(run, "doomed")
+        raise ValueError("bad byte \x00 from a peer")
+
     @own.register("duplicate-effect")
     def duplicate_effect(run: JobRun) -> None:
         # A database error mid-handler: on PostgreSQL it aborts the transaction up to
@@ -132,7 +138,9 @@ def test_run_once_commits_handler_writes_with_completion(
     assert effects.count(effects_engine) == 5
 
 
-@pytest.mark.parametrize("bad_kind", ["effect-then-raise", "duplicate-effect", "orm-flush-fails"])
+@pytest.mark.parametrize(
+    "bad_kind", ["effect-then-raise", "nul-in-error", "duplicate-effect", "orm-flush-fails"]
+)
 def test_a_failing_handler_is_rolled_back_alone_and_retried(
     db: Database, clock: FakeClock, handlers: Registry, effects_engine: Engine, bad_kind: str
 ) -> None:

@@ -7,12 +7,25 @@ worker died. Settling checks the token: a worker that lost its lease changes not
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    Update,
+    any_,
+    bindparam,
+    func,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -66,41 +79,25 @@ def claim(
     """Lease up to `limit` due jobs, earliest run_at first; on PostgreSQL rows held by
     another worker are skipped.
 
-    Due pending jobs and running jobs whose lease ran out are picked by two separate
-    scans of the (status, run_at) index, each stopping after `limit` unlocked rows,
-    and merged: a single `status IN (...)` scan could not follow the index order, and
-    would sort every due row in the table on each claim.
+    Due pending jobs and running jobs whose lease ran out are found by two scans of the
+    (status, run_at) index, each stopping after `limit` unlocked rows, and merged: one
+    `status IN (...)` scan could not follow the index order and would sort every due row
+    on each claim. The chosen rows are then updated by primary key, in a statement of
+    their own, so no plan can fall back to scanning the whole table for them.
     """
-    token = secrets.token_hex(16)
-    until = now + lease
     if limit <= 0:
         return []
-    scans = [
-        select(Job.id, Job.run_at)
-        .where(Job.status == status, Job.run_at <= now)
-        .order_by(Job.run_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .cte(f"due_{status}")
-        for status in (PENDING, RUNNING)
-    ]
-    both = union_all(*(select(scan.c.id, scan.c.run_at) for scan in scans)).subquery("due")
-    due = select(both.c.id).order_by(both.c.run_at, both.c.id).limit(limit)
-    stmt = (
-        update(Job)
-        .where(Job.id.in_(due.scalar_subquery()))
-        .values(
-            status=RUNNING,
-            lease_token=token,
-            lease_until=until,
-            run_at=until,
-            attempts=Job.attempts + 1,
-            locked_by=worker,
-        )
-        .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
-        .execution_options(synchronize_session=False)
-    )
-    rows = session.execute(stmt).all()
+    token = secrets.token_hex(16)
+    until = now + lease
+    stmts = _statements(session)
+    conn = session.connection()
+    ids = list(conn.scalars(stmts.due, {"p_now": now, "p_limit": limit}))
+    if not ids:
+        return []
+    rows = conn.execute(
+        stmts.lease,
+        {"ids": ids, "p_token": token, "p_until": until, "p_worker": worker},
+    ).all()
     return sorted(
         (ClaimedJob(r.id, r.kind, r.payload, r.attempts, r.max_attempts, token) for r in rows),
         key=lambda j: j.id,
@@ -123,7 +120,8 @@ def fail(session: Session, job: ClaimedJob, now: datetime, error: str) -> bool:
     final = job.attempts >= job.max_attempts
     values: dict[str, Any] = {
         "status": FAILED if final else PENDING,
-        "last_error": error[:4000],
+        # PostgreSQL text cannot hold NUL; an error it refused would sink the whole batch.
+        "last_error": error.replace("\x00", "\\x00")[:4000],
         "lease_token": None,
         "lease_until": None,
     }
@@ -181,12 +179,7 @@ def hold(session: Session, jobs: list[ClaimedJob]) -> set[int]:
     """
     if not jobs:
         return set()
-    rows = session.execute(
-        select(Job.id, Job.lease_token, Job.status)
-        .where(Job.id.in_([j.id for j in jobs]))
-        .order_by(Job.id)
-        .with_for_update()
-    ).all()
+    rows = session.connection().execute(_statements(session).hold, {"ids": [j.id for j in jobs]})
     current = {r.id: (r.lease_token, r.status) for r in rows}
     return {j.id for j in jobs if current.get(j.id) == (j.lease_token, RUNNING)}
 
@@ -197,14 +190,75 @@ def complete_many(session: Session, jobs: list[ClaimedJob], now: datetime) -> se
     by_token: dict[str, list[int]] = {}
     for job in jobs:
         by_token.setdefault(job.lease_token, []).append(job.id)
+    stmts = _statements(session)
+    conn = session.connection()
     for token, ids in by_token.items():
-        done.update(
-            session.execute(
-                update(Job)
-                .where(Job.id.in_(ids), Job.lease_token == token, Job.status == RUNNING)
-                .values(status=DONE, finished_at=now, lease_token=None, lease_until=None)
-                .returning(Job.id)
-                .execution_options(synchronize_session=False)
-            ).scalars()
-        )
+        done.update(conn.scalars(stmts.complete, {"ids": ids, "p_token": token, "p_now": now}))
     return done
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    due: Select[tuple[int]]
+    lease: Update
+    hold: Select[tuple[int, str | None, str]]
+    complete: Update
+
+
+def _statements(session: Session) -> _Statements:
+    return _build_statements(session.get_bind().dialect.name == "postgresql")
+
+
+@functools.cache
+def _build_statements(postgres: bool) -> _Statements:
+    """The worker's per-batch statements, built once: a claim costs a compile-cache
+    lookup, not the construction of a statement with two CTEs."""
+    jobs = Job.__table__
+    when = jobs.c.run_at.type
+    # A list of ids: on PostgreSQL one array parameter (`id = ANY(:ids)`), whatever the
+    # count, so the text stays the same and the server parses and plans it once.
+    ids = (
+        jobs.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+        if postgres
+        else jobs.c.id.in_(bindparam("ids", expanding=True))
+    )
+    scans = [
+        select(jobs.c.id, jobs.c.run_at)
+        .where(jobs.c.status == status, jobs.c.run_at <= bindparam("p_now", type_=when))
+        .order_by(jobs.c.run_at)
+        .limit(bindparam("p_limit", type_=Integer))
+        .with_for_update(skip_locked=True)
+        .cte(f"due_{status}")
+        for status in (PENDING, RUNNING)
+    ]
+    due = union_all(*(select(scan.c.id, scan.c.run_at) for scan in scans)).subquery("due")
+    return _Statements(
+        due=select(due.c.id)
+        .order_by(due.c.run_at, due.c.id)
+        .limit(bindparam("p_limit", type_=Integer)),
+        lease=update(jobs)
+        .where(ids)
+        .values(
+            status=RUNNING,
+            lease_token=bindparam("p_token", type_=String),
+            lease_until=bindparam("p_until", type_=when),
+            run_at=bindparam("p_until", type_=when),
+            attempts=jobs.c.attempts + 1,
+            locked_by=bindparam("p_worker", type_=String),
+        )
+        .returning(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts),
+        hold=select(jobs.c.id, jobs.c.lease_token, jobs.c.status)
+        .where(ids)
+        .order_by(jobs.c.id)
+        .with_for_update(),
+        complete=update(jobs)
+        .where(ids, jobs.c.lease_token == bindparam("p_token", type_=String))
+        .where(jobs.c.status == RUNNING)
+        .values(
+            status=DONE,
+            finished_at=bindparam("p_now", type_=when),
+            lease_token=None,
+            lease_until=None,
+        )
+        .returning(jobs.c.id),
+    )
