@@ -62,7 +62,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with running_server(
         tmp_path_factory.mktemp("browser") / "data", prepare=prepare_demo(OWNER, PASSWORD)
     ) as srv:
-        with srv.client(srv.token("admin")) as http:
+        with srv.client(srv.admin_token()) as http:
             resp = http.post("/api/v1/services", json=XSS_SERVICE)
             assert resp.status_code == 201, resp.text
         yield srv

@@ -95,6 +95,7 @@ class Server:
     verify: object = True
     output: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _admin: str | None = None
 
     def cli(
         self, *args: str, input: str | None = None, check: bool = True
@@ -106,6 +107,12 @@ class Server:
         name = name or f"{role}-{uuid.uuid4().hex[:8]}"
         out = self.cli("tokens", "create", "--name", name, "--role", role).stdout
         return out.strip().splitlines()[-1]
+
+    def admin_token(self) -> str:
+        """One admin token per server, made with the CLI on first use."""
+        if self._admin is None:
+            self._admin = self.token("admin", name="e2e-admin")
+        return self._admin
 
     def client(self, token: str | None = None, **kwargs: object) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

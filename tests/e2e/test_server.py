@@ -67,7 +67,7 @@ def test_token_created_with_the_cli_authenticates(server: Server) -> None:
 
 
 def test_create_team_and_service_over_the_api_and_read_them_back(any_server: Server) -> None:
-    admin = any_server.token("admin")
+    admin = any_server.admin_token()
     team, upstream, svc = _unique("team"), _unique("db"), _unique("svc")
     with any_server.client(admin) as http:
         resp = http.post(
@@ -183,7 +183,7 @@ def test_setup_link_on_stdout_creates_the_owner_exactly_once(server: Server) -> 
         assert resp.status_code == 303, resp.text
         assert "wb_session" in resp.cookies
 
-    with server.client(server.token("admin")) as http:
+    with server.client(server.admin_token()) as http:
         users = http.get("/api/v1/users").json()["items"]
     assert [(u["name"], u["role"]) for u in users if u["role"] == "owner"] == [("ada", "owner")]
     assert "eve" not in {u["name"] for u in users}
