@@ -118,7 +118,6 @@ def seeded_app(
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("fuzz-data"),
         database_url=fuzz_db.url,
-        secret_key="fuzz-secret",
     )
     app = create_app(settings, db=fuzz_db, clock=system_clock, run_worker=False)
     with TestClient(app) as http:
@@ -137,7 +136,6 @@ def _openapi() -> dict[str, Any]:
     settings = Settings(
         data_dir=Path(tempfile.gettempdir()) / "watchbill-fuzz-schema",
         database_url="sqlite://",
-        secret_key="unused",
     )
     return create_app(settings, run_worker=False).openapi()
 
