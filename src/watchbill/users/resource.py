@@ -45,6 +45,12 @@ class UserResource(Resource):
         assert isinstance(spec, UserSpec)
         if spec.role == Role.OWNER and obj.role != Role.OWNER and not ctx.principal.can(Role.OWNER):
             raise Forbidden("only an owner can make someone an owner")
+        if (
+            obj.role == Role.OWNER
+            and not ctx.principal.can(Role.OWNER)
+            and self.spec_json(obj) != spec.model_dump(mode="json", by_alias=True)
+        ):
+            raise Forbidden("only an owner can change an owner")
         if obj.role == Role.OWNER and (spec.role != Role.OWNER or not spec.active):
             _keep_an_owner(ctx, obj)
         clash = ctx.session.scalar(
@@ -81,6 +87,8 @@ class UserResource(Resource):
         return stmt
 
     def check_delete(self, ctx: Ctx, obj: User) -> None:
+        if obj.role == Role.OWNER and not ctx.principal.can(Role.OWNER):
+            raise Forbidden("only an owner can delete an owner")
         if obj.role == Role.OWNER:
             _keep_an_owner(ctx, obj)
 
