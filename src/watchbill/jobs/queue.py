@@ -96,7 +96,7 @@ def claim(
         return []
     rows = conn.execute(
         stmts.lease,
-        {"ids": ids, "p_token": token, "p_until": until, "p_worker": worker},
+        {"ids": ids, "p_now": now, "p_token": token, "p_until": until, "p_worker": worker},
     ).all()
     return sorted(
         (ClaimedJob(r.id, r.kind, r.payload, r.attempts, r.max_attempts, token) for r in rows),
@@ -236,8 +236,10 @@ def _build_statements(postgres: bool) -> _Statements:
         due=select(due.c.id)
         .order_by(due.c.run_at, due.c.id)
         .limit(bindparam("p_limit", type_=Integer)),
+        # The pick locked these rows; the guard restates why they may be leased.
         lease=update(jobs)
-        .where(ids)
+        .where(ids, jobs.c.status.in_((PENDING, RUNNING)))
+        .where(jobs.c.run_at <= bindparam("p_now", type_=when))
         .values(
             status=RUNNING,
             lease_token=bindparam("p_token", type_=String),
