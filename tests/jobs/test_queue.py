@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from watchbill.adapters.db.engine import Database
 from watchbill.core.backoff import retry_delay
@@ -355,3 +355,17 @@ def test_hold_keeps_only_jobs_still_leased_to_us(db: Database, clock: FakeClock)
         assert queue.complete_many(session, mine, clock.now()) == set()
     assert [row(db, i).status for i in ids] == [RUNNING, DONE, DONE]
     assert row(db, ids[0]).lease_token == taken.lease_token
+
+
+def test_hold_does_not_wait_for_a_row_another_worker_holds(db: Database, clock: FakeClock) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer: two batches never overlap")
+    ids = [add(db, clock) for _ in range(2)]
+    mine = claim(db, clock, worker="w1")
+    clock.advance(LEASE.total_seconds())
+    [theirs] = claim(db, clock, worker="w2", limit=1)
+    with db.transaction() as other:
+        assert queue.hold(other, [theirs]) == {ids[0]}  # w2 runs its batch: the row is locked
+        with db.transaction() as session:
+            session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            assert queue.hold(session, mine) == {ids[1]}

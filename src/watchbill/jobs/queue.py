@@ -179,7 +179,10 @@ def hold(session: Session, jobs: list[ClaimedJob]) -> set[int]:
     """
     if not jobs:
         return set()
-    rows = session.connection().execute(_statements(session).hold, {"ids": [j.id for j in jobs]})
+    rows = session.connection().execute(
+        _statements(session).hold,
+        {"ids": [j.id for j in jobs], "p_tokens": sorted({j.lease_token for j in jobs})},
+    )
     current = {r.id: (r.lease_token, r.status) for r in rows}
     return {j.id for j in jobs if current.get(j.id) == (j.lease_token, RUNNING)}
 
@@ -222,6 +225,11 @@ def _build_statements(postgres: bool) -> _Statements:
         if postgres
         else jobs.c.id.in_(bindparam("ids", expanding=True))
     )
+    tokens = (
+        jobs.c.lease_token == any_(bindparam("p_tokens", type_=ARRAY(String)))
+        if postgres
+        else jobs.c.lease_token.in_(bindparam("p_tokens", expanding=True))
+    )
     scans = [
         select(jobs.c.id, jobs.c.run_at)
         .where(jobs.c.status == status, jobs.c.run_at <= bindparam("p_now", type_=when))
@@ -249,8 +257,10 @@ def _build_statements(postgres: bool) -> _Statements:
             locked_by=bindparam("p_worker", type_=String),
         )
         .returning(jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts),
+        # Only rows still leased to us are locked (in id order, as every worker does);
+        # a row another worker took over is neither returned nor waited for long.
         hold=select(jobs.c.id, jobs.c.lease_token, jobs.c.status)
-        .where(ids)
+        .where(ids, tokens, jobs.c.status == RUNNING)
         .order_by(jobs.c.id)
         .with_for_update(),
         complete=update(jobs)
