@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,9 +78,9 @@ class Workers:
     def stderr(self, name: str) -> str:
         return (self.tmp / f"{name}.err").read_text()[-3000:]
 
-    def wait_until(self, what: str, check: object, timeout: float) -> None:
+    def wait_until(self, what: str, check: Callable[[], bool], timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        while not check():  # type: ignore[operator]
+        while not check():
             for name, proc in self.procs.items():
                 if proc.poll() not in (None, 0, -signal.SIGKILL):
                     pytest.fail(f"worker {name} exited {proc.returncode}:\n{self.stderr(name)}")

@@ -11,12 +11,13 @@ import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Integer,
     Select,
     String,
+    Table,
     Update,
     any_,
     bindparam,
@@ -216,7 +217,7 @@ def _statements(session: Session) -> _Statements:
 def _build_statements(postgres: bool) -> _Statements:
     """The worker's per-batch statements, built once: a claim costs a compile-cache
     lookup, not the construction of a statement with two CTEs."""
-    jobs = Job.__table__
+    jobs = cast(Table, Job.__table__)
     when = jobs.c.run_at.type
     # A list of ids: on PostgreSQL one array parameter (`id = ANY(:ids)`), whatever the
     # count, so the text stays the same and the server parses and plans it once.
