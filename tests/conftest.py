@@ -84,9 +84,7 @@ def _truncate_postgres(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
-) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     """The URL of an empty, migrated database: once on SQLite, once on PostgreSQL."""
     if request.param == "sqlite":
         path = tmp_path / "watchbill.db"
@@ -115,7 +113,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=db_url, secret_key="test-secret")
+    return Settings(data_dir=tmp_path / "data", database_url=db_url)
 
 
 @pytest.fixture
@@ -142,7 +140,8 @@ def owner_ctx(db: Database, clock: FakeClock) -> Iterator[Ctx]:
 def make_token(db: Database, clock: FakeClock, role: Role, name: str | None = None) -> str:
     with db.transaction() as session:
         issued = auth.create_token(
-            Ctx(session, OWNER, clock), name=name or f"{role.value}-{uuid.uuid4().hex[:6]}",
+            Ctx(session, OWNER, clock),
+            name=name or f"{role.value}-{uuid.uuid4().hex[:6]}",
             role=role,
         )
     return issued.secret

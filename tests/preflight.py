@@ -14,8 +14,12 @@ CHECKS = [
         "Alertmanager compatibility tests",
         "apt-get install prometheus-alertmanager",
     ),
-    ("promtool", "WATCHBILL_REQUIRE_PROMTOOL", "Prometheus rule tests",
-     "apt-get install prometheus"),
+    (
+        "promtool",
+        "WATCHBILL_REQUIRE_PROMTOOL",
+        "Prometheus rule tests",
+        "apt-get install prometheus",
+    ),
 ]
 
 
@@ -32,12 +36,15 @@ def main() -> int:
     if os.environ.get("WATCHBILL_TEST_DATABASE_URL"):
         print(f"PostgreSQL tests: {os.environ['WATCHBILL_TEST_DATABASE_URL']}")
     elif os.environ.get("WATCHBILL_REQUIRE_POSTGRES") == "1":
-        print("MISSING: WATCHBILL_TEST_DATABASE_URL (PostgreSQL tests are required)",
-              file=sys.stderr)
+        print(
+            "MISSING: WATCHBILL_TEST_DATABASE_URL (PostgreSQL tests are required)", file=sys.stderr
+        )
         problems += 1
     else:
-        print("note: WATCHBILL_TEST_DATABASE_URL is unset: PostgreSQL tests will be skipped "
-              "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        print(
+            "note: WATCHBILL_TEST_DATABASE_URL is unset: PostgreSQL tests will be skipped "
+            "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     return 1 if problems else 0
 
 

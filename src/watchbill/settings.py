@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,18 +19,21 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; defaults to SQLite in the data directory"
     )
     base_url: str = "http://127.0.0.1:8080"
-    secret_key: str | None = Field(
-        default=None, description="signs sessions and links; generated into the data dir if unset"
-    )
     session_hours: float = Field(default=12.0, gt=0)
     job_lease_seconds: float = Field(default=60.0, gt=0)
-    job_max_attempts: int = Field(default=8, ge=1)
     job_batch_size: int = Field(default=100, ge=1, le=10_000)
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     embedded_worker: bool = True
     log_level: str = "info"
     access_log: bool = False
     db_pool_size: int = Field(default=10, ge=1)
+    intake_rate_per_key: float = Field(
+        default=20_000.0, ge=0, description="events/s per integration key; 0 turns limiting off"
+    )
+    intake_burst_per_key: float = Field(default=100_000.0, gt=0)
+    intake_queue: int = Field(
+        default=20_000, ge=1, description="requests waiting for the intake writer's commit"
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -43,19 +45,6 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'watchbill.db').resolve()}"
-
-    def resolved_secret_key(self) -> str:
-        """The configured key, or one generated once and kept in the data directory."""
-        if self.secret_key:
-            return self.secret_key
-        path = self.data_dir / "secret.key"
-        if path.exists():
-            return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        path.touch(mode=0o600)
-        path.write_text(key)
-        return key
 
 
 @lru_cache(maxsize=1)

@@ -129,14 +129,11 @@ def test_apply_dry_run_then_apply_then_export(empty_dir, tmp_path):
 
     applied = succeeded(wb(empty_dir, "apply", "-f", str(DEMO)))
     assert applied.lines[-1] == f"{DEMO_TOTAL} created, 0 updated, 0 unchanged"
-    again = succeeded(wb(empty_dir, "apply", "-f", str(DEMO)))
-    assert again.lines[-1] == f"0 created, 0 updated, {DEMO_TOTAL} unchanged"
 
     out_file = tmp_path / "export.yaml"
     assert succeeded(wb(empty_dir, "export", "-o", str(out_file))).out == ""
     exported = out_file.read_text(encoding="utf-8")
     assert len(list(yaml.safe_load_all(exported))) == DEMO_TOTAL
-    assert succeeded(wb(empty_dir, "export")).out == exported
     round_trip = succeeded(wb(empty_dir, "apply", "-f", str(out_file)))
     assert round_trip.lines[-1] == f"0 created, 0 updated, {DEMO_TOTAL} unchanged"
 

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Numeric, String, Tab
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from watchbill.adapters.db.base import Base
+from watchbill.integrations.models import Integration
 from watchbill.users.models import User
 
 team_members = Table(
@@ -58,6 +59,10 @@ class Service(Base):
     tier: Mapped[int] = mapped_column(default=3)
     revenue_per_hour: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
     runbook_url: Mapped[str] = mapped_column(String(2048), default="")
+    auto_resolve: Mapped[bool] = mapped_column(default=True)
+    group_by: Mapped[list[str]] = mapped_column(default=list)
+    group_window_seconds: Mapped[int | None] = mapped_column(default=None)
+    escalation_policy: Mapped[str | None] = mapped_column(String(63), default=None)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -67,6 +72,9 @@ class Service(Base):
         primaryjoin=lambda: Service.id == service_dependencies.c.service_id,
         secondaryjoin=lambda: Service.id == service_dependencies.c.depends_on_id,
         order_by=lambda: Service.name,
+    )
+    integrations: Mapped[list[Integration]] = relationship(
+        order_by=Integration.name, cascade="all, delete-orphan", passive_deletes=True
     )
 
 

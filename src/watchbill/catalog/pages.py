@@ -11,6 +11,7 @@ from sqlalchemy import select
 from watchbill.catalog.models import Service
 from watchbill.catalog.resources import COMPONENTS, SERVICES, TEAMS
 from watchbill.errors import WatchbillError
+from watchbill.integrations import service as integrations
 from watchbill.resources import service
 from watchbill.resources.base import Resource
 from watchbill.users.resource import USERS
@@ -53,7 +54,7 @@ def _detail_page(res: Resource, extra: Any = None) -> None:
             return render(
                 request, "error.html", pu, status=404, error=f"{res.kind} {name!r} does not exist"
             )
-        more = extra(pu, obj) if extra else {}
+        more = extra(pu, obj, request.app.state.runtime) if extra else {}
         return render(
             request,
             f"catalog/{res.kind.lower()}.html",
@@ -65,16 +66,17 @@ def _detail_page(res: Resource, extra: Any = None) -> None:
         )
 
 
-def _service_extra(pu: Any, obj: Service) -> dict[str, Any]:
+def _service_extra(pu: Any, obj: Service, rt: Any) -> dict[str, Any]:
     dependents = pu.session.scalars(
         select(Service.name)
         .where(Service.dependencies.any(Service.id == obj.id))
         .order_by(Service.name)
     ).all()
-    return {"dependents": dependents}
+    views = integrations.list_views(pu.ctx(rt), rt.settings.base_url, obj.name)
+    return {"dependents": dependents, "integrations": [v.as_json() for v in views]}
 
 
-def _team_extra(pu: Any, obj: Any) -> dict[str, Any]:
+def _team_extra(pu: Any, obj: Any, _rt: Any) -> dict[str, Any]:
     owned = pu.session.scalars(
         select(Service.name).where(Service.owner_team_id == obj.id).order_by(Service.name)
     ).all()

@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from watchbill.catalog.models import Component, Service, Team
-from watchbill.catalog.schemas import ComponentSpec, ServiceSpec, TeamSpec
+from watchbill.catalog.schemas import (
+    ComponentSpec,
+    GroupingSpec,
+    IntegrationSpec,
+    ServiceSpec,
+    TeamSpec,
+)
 from watchbill.context import Ctx
 from watchbill.errors import Conflict, FieldError, Invalid
+from watchbill.integrations import service as integrations
 from watchbill.resources.base import FilterModel, Resource
 from watchbill.resources.schema import Name, ShortText
+from watchbill.resources.service import text_match
 from watchbill.users.models import User
 
 
@@ -97,6 +105,19 @@ class ServiceResource(Resource):
             depends_on=sorted(s.name for s in obj.dependencies),
             revenue_per_hour=obj.revenue_per_hour,
             runbook_url=obj.runbook_url,
+            auto_resolve=obj.auto_resolve,
+            grouping=GroupingSpec(
+                by=list(obj.group_by or []), window_seconds=obj.group_window_seconds
+            ),
+            integrations=[
+                IntegrationSpec(
+                    name=i.name,
+                    type=i.type,  # type: ignore[arg-type]
+                    key=i.key,
+                    interval_seconds=i.heartbeat_seconds,
+                )
+                for i in obj.integrations
+            ],
         )
 
     def write_spec(self, ctx: Ctx, obj: Service, spec: BaseModel) -> None:
@@ -116,6 +137,10 @@ class ServiceResource(Resource):
         obj.revenue_per_hour = spec.revenue_per_hour
         obj.runbook_url = spec.runbook_url
         obj.dependencies = resolve_names(ctx, Service, spec.depends_on, "dependsOn")
+        obj.auto_resolve = spec.auto_resolve
+        obj.group_by = list(spec.grouping.by)
+        obj.group_window_seconds = spec.grouping.window_seconds
+        integrations.sync(ctx, obj, spec.integrations)
 
     def filter(self, stmt: Select[Any], filters: BaseModel) -> Select[Any]:
         assert isinstance(filters, ServiceFilters)
@@ -176,8 +201,7 @@ class ComponentResource(Resource):
 
 
 def _text_match(model: Any, q: str) -> Any:
-    like = f"%{q.lower()}%"
-    return func.lower(model.name).like(like) | func.lower(model.display_name).like(like)
+    return text_match(q, model.name, model.display_name)
 
 
 TEAMS = TeamResource()

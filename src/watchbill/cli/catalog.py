@@ -18,6 +18,7 @@ COLUMNS = {
     "teams": ["name", "displayName", "members"],
     "services": ["name", "tier", "ownerTeam", "dependsOn", "revenuePerHour"],
     "components": ["name", "group", "public", "services"],
+    "routing-rules": ["name", "order", "suppress", "description"],
 }
 
 
@@ -44,10 +45,7 @@ def kind_app(res: Resource, app: typer.Typer | None = None) -> typer.Typer:
         if as_json:
             print_json(items)
             return
-        shown = [
-            {k: ", ".join(v) if isinstance(v, list) else v for k, v in item.items()}
-            for item in items
-        ]
+        shown = [{k: _cell(v) for k, v in item.items()} for item in items]
         print_table(shown, COLUMNS[res.plural])
 
     @app.command("show")
@@ -78,6 +76,15 @@ def kind_app(res: Resource, app: typer.Typer | None = None) -> typer.Typer:
         typer.echo(f"deleted {res.kind} {name}")
 
     return app
+
+
+def _cell(value: object) -> object:
+    """Lists in a table cell: names joined by commas; nested objects by their label/name."""
+    if not isinstance(value, list):
+        return value
+    return ", ".join(
+        str(v.get("label") or v.get("name") or v) if isinstance(v, dict) else str(v) for v in value
+    )
 
 
 def register(root: typer.Typer, extra: dict[str, typer.Typer]) -> None:

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from watchbill import __version__
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.migrate import current_revision, head_revision, upgrade
+from watchbill.alerts import cli as alerts_cli
 from watchbill.auth import service as auth
 from watchbill.auth.roles import ROLE_NAMES, Role
 from watchbill.cli import catalog
@@ -31,9 +33,13 @@ from watchbill.cli.common import (
 from watchbill.config.apply import apply_documents, export_documents
 from watchbill.config.documents import load_documents
 from watchbill.errors import FieldError, Invalid
+from watchbill.incidents import cli as incidents_cli
+from watchbill.integrations import cli as integrations_cli
 from watchbill.kinds import BY_KIND
 from watchbill.resources import service
 from watchbill.resources.schema import check_name
+from watchbill.resources.service import invalid_from
+from watchbill.routing import cli as routing_cli
 from watchbill.settings import get_settings
 from watchbill.users.resource import USERS
 from watchbill.users.schemas import UserSpec
@@ -53,6 +59,10 @@ tokens_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(routing_cli.app, name="route")
+alerts_cli.register(app)
+app.add_typer(incidents_cli.app, name="incidents")
+app.add_typer(integrations_cli.app, name="integrations")
 catalog.register(app, {"users": users_app})
 
 
@@ -69,9 +79,9 @@ def root(
     ] = False,
 ) -> None:
     logging.basicConfig(
-        level=get_settings().log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("watchbill").setLevel(get_settings().log_level.upper())
 
 
 @db_app.command("upgrade")
@@ -113,7 +123,10 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
     tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate: serve HTTPS")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="PEM private key for --tls-cert")] = None,
-    worker: Annotated[bool, typer.Option(help="run a job worker in this process")] = True,
+    worker: Annotated[
+        bool | None,
+        typer.Option(help="run a job worker in this process [default: WATCHBILL_EMBEDDED_WORKER]"),
+    ] = None,
 ) -> None:
     """Serve the API and pages (and, by default, a job worker)."""
     import uvicorn
@@ -152,11 +165,13 @@ def worker(
     threads: Annotated[int, typer.Option(min=1, max=64, help="worker threads")] = 1,
 ) -> None:
     """Run job workers until stopped (SIGINT/SIGTERM); run on as many machines as you like."""
+    from watchbill.jobs.builtin import ensure_recurring
     from watchbill.jobs.worker import Worker
 
     settings = get_settings()
     db = database()
     require_migrated(db)
+    ensure_recurring(db, system_clock)
     workers = [
         Worker(
             db,
@@ -234,10 +249,6 @@ def users_create(
     password_stdin: Annotated[bool, typer.Option(help="read the password from stdin")] = False,
 ) -> None:
     """Create a user who can sign in to the pages (with a password) and be paged."""
-    from pydantic import ValidationError
-
-    from watchbill.resources.service import invalid_from
-
     with cli_errors():
         check_name(name, "NAME")
         try:
@@ -349,4 +360,13 @@ def tokens_revoke(name: str) -> None:
 
 
 def main() -> None:
+    try:
+        get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"WATCHBILL_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        typer.echo(f"error: invalid configuration: {problems}", err=True)
+        sys.exit(2)
     app()

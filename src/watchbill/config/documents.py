@@ -50,7 +50,10 @@ def _loc(doc_where: str, loc: str) -> str:
 def parse_document(raw: Any, source: str, index: int) -> Document:
     where = f"{source}: document {index}"
     if not isinstance(raw, dict):
-        raise Invalid(f"{where}: expected a mapping with apiVersion, kind, metadata and spec")
+        raise Invalid(
+            "invalid document",
+            [FieldError(where, "expected a mapping with apiVersion, kind, metadata and spec")],
+        )
     errors: list[FieldError] = []
     unknown = sorted(set(raw) - {"apiVersion", "kind", "metadata", "spec"})
     if unknown:

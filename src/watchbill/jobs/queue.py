@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
+    Connection,
     Integer,
     Select,
     String,
@@ -46,7 +47,7 @@ class ClaimedJob:
 
 
 def enqueue(
-    session: Session,
+    session: Session | Connection,
     *,
     kind: str,
     payload: dict[str, Any],
@@ -66,8 +67,8 @@ def enqueue(
         "max_attempts": max_attempts,
         "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    bind = session if isinstance(session, Connection) else session.get_bind()
+    insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(Job).values(**values).returning(Job.id)
     if idempotency_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from watchbill.audit.service import record
 from watchbill.context import Ctx
@@ -37,6 +37,12 @@ def decode_cursor(cursor: str) -> Any:
         return orjson.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
     except (binascii.Error, ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
         raise Invalid("invalid cursor", [FieldError("query.cursor", "not a cursor")]) from exc
+
+
+def text_match(q: str, *columns: Any) -> Any:
+    """Case-insensitive substring match on any of `columns`; `%` and `_` are literal."""
+    needle = q.lower()
+    return or_(*(func.lower(c).contains(needle, autoescape=True) for c in columns))
 
 
 def _require_write(ctx: Ctx, res: Resource) -> None:

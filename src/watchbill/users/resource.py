@@ -12,6 +12,7 @@ from watchbill.context import Ctx
 from watchbill.errors import Conflict, FieldError, Forbidden, Invalid
 from watchbill.resources.base import FilterModel, Resource
 from watchbill.resources.schema import ShortText
+from watchbill.resources.service import text_match
 from watchbill.users.models import ContactMethod, User
 from watchbill.users.schemas import ContactMethodSpec, UserSpec
 
@@ -78,12 +79,7 @@ class UserResource(Resource):
         if filters.role:
             stmt = stmt.where(User.role == filters.role.value)
         if filters.q:
-            like = f"%{filters.q.lower()}%"
-            stmt = stmt.where(
-                func.lower(User.name).like(like)
-                | func.lower(User.full_name).like(like)
-                | func.lower(User.email).like(like)
-            )
+            stmt = stmt.where(text_match(filters.q, User.name, User.full_name, User.email))
         return stmt
 
     def check_delete(self, ctx: Ctx, obj: User) -> None:

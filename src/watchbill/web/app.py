@@ -13,15 +13,25 @@ from prometheus_client import CollectorRegistry
 from watchbill import __version__
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
+from watchbill.alerts import api as alerts_api
+from watchbill.alerts import pages as alerts_pages
 from watchbill.audit import api as audit_api
 from watchbill.audit import pages as audit_pages
 from watchbill.auth import api as auth_api
 from watchbill.auth import pages as auth_pages
 from watchbill.catalog import pages as catalog_pages
 from watchbill.core.clock import Clock
+from watchbill.core.ratelimit import RateLimiter
+from watchbill.incidents import api as incidents_api
+from watchbill.incidents import pages as incidents_pages
+from watchbill.intake import api as intake_api
+from watchbill.intake.writer import IntakeWriter
+from watchbill.integrations import api as integrations_api
+from watchbill.jobs.builtin import ensure_recurring
 from watchbill.jobs.worker import Worker
 from watchbill.kinds import KINDS
 from watchbill.resources.api import resource_router
+from watchbill.routing import api as routing_api
 from watchbill.settings import Settings, get_settings
 from watchbill.web import health, problems
 from watchbill.web import pages as web_pages
@@ -55,11 +65,15 @@ def create_app(
                 batch_size=settings.job_batch_size,
                 poll_seconds=settings.worker_poll_seconds,
             )
+            ensure_recurring(db, clock)
             worker.start_thread()
         app.state.worker = worker
+        intake.on_commit = worker.wake.set if worker is not None else None
+        intake.start()
         try:
             yield
         finally:
+            intake.stop()
             if worker is not None:
                 worker.stop()
 
@@ -74,6 +88,13 @@ def create_app(
         redoc_url="/api/redoc",
     )
     app.state.runtime = rt
+    intake = IntakeWriter(db, clock, max_queue=settings.intake_queue)
+    app.state.intake = intake
+    app.state.intake_limiter = (
+        RateLimiter(settings.intake_rate_per_key, settings.intake_burst_per_key)
+        if settings.intake_rate_per_key
+        else None
+    )
     registry = CollectorRegistry(auto_describe=True)
     registry.register(JobQueueCollector(rt))
     app.state.metrics = registry
@@ -84,13 +105,20 @@ def create_app(
     app.router.routes.insert(0, health.liveness)  # first: probes skip all other matching
     app.include_router(health.router)
     app.include_router(auth_api.router)
+    app.include_router(routing_api.router)  # before the generic routes: ordered listing
     for res in KINDS:
         app.include_router(resource_router(res))
     app.include_router(audit_api.router)
+    app.include_router(alerts_api.router)
+    app.include_router(intake_api.router)
+    app.include_router(incidents_api.router)
+    app.include_router(integrations_api.router)
 
     app.include_router(web_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(catalog_pages.router)
+    app.include_router(alerts_pages.router)
+    app.include_router(incidents_pages.router)
     app.include_router(audit_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

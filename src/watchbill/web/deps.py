@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from watchbill.adapters.db.engine import Database
 from watchbill.auth.principal import Principal
@@ -46,13 +47,18 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def bearer_principal(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Principal:
+_BEARER = HTTPBearer(auto_error=False, description="an API token: `watchbill tokens create`")
+
+
+def bearer_principal(
+    request: Request,
+    rt: Annotated[Runtime, Depends(runtime)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+) -> Principal:
     """The caller of an API route, from `Authorization: Bearer <token>`."""
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("send an API token as 'Authorization: Bearer <token>'")
-    secret = secret.strip()
+    secret = credentials.credentials.strip()
     now = rt.clock.now()
     with rt.db.read() as session:
         principal = principal_for_token(session, secret, now, client_ip(request))

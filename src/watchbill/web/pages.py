@@ -40,6 +40,8 @@ LOGIN_CSRF_COOKIE = "wb_login_csrf"
 NAV: list[tuple[str, str]] = [
     ("Incidents", "/incidents"),
     ("Alerts", "/alerts"),
+    ("Silences", "/silences"),
+    ("Maintenance", "/maintenance"),
     ("On-call", "/oncall"),
     ("Services", "/services"),
     ("Teams", "/teams"),
@@ -138,12 +140,22 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, _exc: LoginRequired) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        login = f"/login?next={quote(target)}"
+        if request.headers.get("hx-request") == "true":
+            # An HTMX refresh must send the whole page to the login, not swap the login
+            # form into a table.
+            return Response(status_code=204, headers={"HX-Redirect": login})
+        return RedirectResponse(login, status_code=303)
 
 
 def safe_next(target: str) -> str:
     """Only same-site paths, so the login page cannot be used as an open redirect."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(c.isspace() or ord(c) < 32 for c in target)
+    ):
         return target
     return "/"
 
@@ -261,8 +273,6 @@ def setup_submit(
 
 
 AREAS = {
-    "incidents": "Incidents: triggered, acknowledged and resolved, with their timelines.",
-    "alerts": "Alerts from Alertmanager, PagerDuty-style senders, generic JSON and heartbeats.",
     "oncall": "Schedules, escalation policies and who is on call now.",
     "changes": "Deployments, change requests, approval gates and freeze windows.",
     "slos": "SLOs, error budgets and burn-rate alerts.",

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -93,6 +93,18 @@ def install(app: FastAPI) -> None:
     """Route every error through problem+json; nothing leaks as an HTML or text error."""
 
     app.add_exception_handler(WatchbillError, domain_problem)  # type: ignore[arg-type]
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> Response:
+        # A deadlock or lock timeout between concurrent writers: nothing was committed,
+        # and the same request will go through when retried.
+        return problem(
+            503,
+            "the database is busy; nothing was changed, retry shortly",
+            title="Service unavailable",
+            instance=request.url.path,
+            headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Response:

@@ -1,0 +1,1 @@
+"""Alerts: normalised, deduplicated while open, routed, silenced, grouped into incidents."""

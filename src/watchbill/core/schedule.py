@@ -1,0 +1,303 @@
+"""Who is on call: layered rotations with restrictions and overrides, in a time zone.
+
+The model keeps PagerDuty's semantics so schedules import from PagerDuty, Opsgenie and
+Grafana OnCall: a layer rotates its members in turns of any number of seconds, anchored
+at a virtual start that may lie before the layer starts; restrictions limit a layer to
+daily or weekly windows; higher layers win where they have someone; overrides win over
+everything.
+
+Time zones: turns whose length is a whole number of days are counted on the wall clock
+of the schedule's zone, so a 09:00 handoff stays at 09:00 across daylight-saving changes
+(that day's turn is an hour longer or shorter, never a gap or a double). Shorter turns
+are counted in elapsed seconds. Restriction windows are wall-clock windows too.
+
+Everything here is pure: instants are aware datetimes, intervals are half-open.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+DAY = 86_400
+OVERRIDE = "override"
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    """A window in which the layer is on duty: daily (every day from `start_time` for
+    `duration`) or weekly (from ISO weekday `start_day`, 1 = Monday, at `start_time`)."""
+
+    kind: str
+    start_time: time
+    duration: timedelta
+    start_day: int = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("daily", "weekly"):
+            raise ValueError("restriction kind is daily or weekly")
+        if not 1 <= self.start_day <= 7:
+            raise ValueError("start_day is an ISO weekday, 1 (Monday) to 7 (Sunday)")
+        limit = timedelta(days=1 if self.kind == "daily" else 7)
+        if not timedelta(0) < self.duration <= limit:
+            raise ValueError(f"a {self.kind} restriction lasts more than 0 and at most {limit}")
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    name: str
+    users: tuple[str, ...]
+    start: datetime
+    turn_seconds: int
+    virtual_start: datetime | None = None
+    end: datetime | None = None
+    restrictions: tuple[Restriction, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.users:
+            raise ValueError(f"layer {self.name!r} has no members")
+        if self.turn_seconds <= 0:
+            raise ValueError("turn length must be positive")
+        for instant in (self.start, self.virtual_start, self.end):
+            if instant is not None and instant.tzinfo is None:
+                raise ValueError("schedule instants must be aware datetimes")
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"layer {self.name!r} ends before it starts")
+
+    @property
+    def anchor(self) -> datetime:
+        return self.virtual_start or self.start
+
+    @property
+    def wall_clock(self) -> bool:
+        return self.turn_seconds % DAY == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    user: str
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError("an override ends after it starts")
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    time_zone: str
+    layers: tuple[Layer, ...]  # lowest priority first, as PagerDuty lists them bottom-up
+    overrides: tuple[Override, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    user: str
+    start: datetime
+    end: datetime
+    source: str = field(default="", compare=False)
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _wall(instant: datetime, tz: ZoneInfo) -> datetime:
+    return instant.astimezone(tz).replace(tzinfo=None)
+
+
+def _instant(wall: datetime, tz: ZoneInfo) -> datetime:
+    """The instant of a wall-clock time; in a spring-forward gap, the time after it."""
+    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+class _Turns:
+    """Turn boundaries of one layer: boundary(k) is when turn k begins."""
+
+    def __init__(self, layer: Layer, tz: ZoneInfo) -> None:
+        self.layer = layer
+        self.tz = tz
+        self.step = timedelta(seconds=layer.turn_seconds)
+        self.anchor_utc = layer.anchor.astimezone(UTC)
+        self.anchor_wall = _wall(layer.anchor, tz)
+
+    def boundary(self, k: int) -> datetime:
+        if self.layer.wall_clock:
+            return _instant(self.anchor_wall + k * self.step, self.tz)
+        return self.anchor_utc + k * self.step
+
+    def index(self, t: datetime) -> int:
+        """The turn that contains instant t."""
+        if self.layer.wall_clock:
+            k = (_wall(t, self.tz) - self.anchor_wall) // self.step
+        else:
+            k = (t - self.anchor_utc) // self.step
+        while self.boundary(k + 1) <= t:
+            k += 1
+        while self.boundary(k) > t:
+            k -= 1
+        return k
+
+    def user(self, k: int) -> str:
+        return self.layer.users[k % len(self.layer.users)]
+
+
+def _restriction_windows(
+    restriction: Restriction, tz: ZoneInfo, t1: datetime, t2: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The restriction's windows that overlap [t1, t2), as instants."""
+    period = timedelta(days=1 if restriction.kind == "daily" else 7)
+    first = _wall(t1, tz).date() - period - timedelta(days=1)
+    if restriction.kind == "weekly":
+        first -= timedelta(days=(first.isoweekday() - restriction.start_day) % 7)
+    windows = []
+    day = first
+    last = _wall(t2, tz).date() + timedelta(days=1)
+    while day <= last:
+        start_wall = datetime.combine(day, restriction.start_time)
+        start = _instant(start_wall, tz)
+        end = _instant(start_wall + restriction.duration, tz)
+        if start < t2 and end > t1 and start < end:
+            windows.append((max(start, t1), min(end, t2)))
+        day += period
+    return windows
+
+
+def _union(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    out: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(intervals):
+        if out and start <= out[-1][1]:
+            if end > out[-1][1]:
+                out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def _allowed(
+    layer: Layer, tz: ZoneInfo, t1: datetime, t2: datetime
+) -> list[tuple[datetime, datetime]]:
+    """Where in [t1, t2) the layer may have someone: its lifetime, cut to its windows."""
+    lo = max(t1, layer.start.astimezone(UTC))
+    hi = min(t2, layer.end.astimezone(UTC)) if layer.end else t2
+    if lo >= hi:
+        return []
+    if not layer.restrictions:
+        return [(lo, hi)]
+    return _union([w for r in layer.restrictions for w in _restriction_windows(r, tz, lo, hi)])
+
+
+def layer_shifts(layer: Layer, time_zone: str, t1: datetime, t2: datetime) -> list[Shift]:
+    """The shifts of one layer within [t1, t2), restrictions applied."""
+    t1, t2 = t1.astimezone(UTC), t2.astimezone(UTC)
+    tz = _zone(time_zone)
+    turns = _Turns(layer, tz)
+    shifts: list[Shift] = []
+    for lo, hi in _allowed(layer, tz, t1, t2):
+        k = turns.index(lo)
+        start = lo
+        while start < hi:
+            end = min(turns.boundary(k + 1), hi)
+            shifts.append(Shift(turns.user(k), start, end, layer.name))
+            start = end
+            k += 1
+    return shifts
+
+
+def _subtract(shifts: list[Shift], covered: list[tuple[datetime, datetime]]) -> list[Shift]:
+    """The parts of `shifts` outside the sorted, disjoint `covered` intervals."""
+    if not covered:
+        return shifts
+    starts = [c[0] for c in covered]
+    out = []
+    for s in shifts:
+        cursor = s.start
+        i = max(0, bisect.bisect_right(starts, s.start) - 1)
+        while i < len(covered) and covered[i][0] < s.end:
+            c_start, c_end = covered[i]
+            if c_end > cursor:
+                if c_start > cursor:
+                    out.append(Shift(s.user, cursor, min(c_start, s.end), s.source))
+                cursor = max(cursor, c_end)
+            if cursor >= s.end:
+                break
+            i += 1
+        if cursor < s.end:
+            out.append(Shift(s.user, cursor, s.end, s.source))
+    return out
+
+
+def final_shifts(schedule: Schedule, t1: datetime, t2: datetime) -> list[Shift]:
+    """Who is on call across [t1, t2): disjoint shifts in time order, adjacent shifts of
+    the same person from the same source merged."""
+    t1, t2 = t1.astimezone(UTC), t2.astimezone(UTC)
+    if t2 <= t1:
+        return []
+    result: list[Shift] = [
+        Shift(o.user, max(o.start.astimezone(UTC), t1), min(o.end.astimezone(UTC), t2), OVERRIDE)
+        for o in schedule.overrides
+        if o.start < t2 and o.end > t1
+    ]
+    result = _flatten_overrides(result)
+    covered = _union([(s.start, s.end) for s in result])
+    for layer in reversed(schedule.layers):
+        visible = _subtract(layer_shifts(layer, schedule.time_zone, t1, t2), covered)
+        result.extend(visible)
+        covered = _union(covered + [(s.start, s.end) for s in visible])
+    return _merge(sorted(result, key=lambda s: s.start))
+
+
+def _flatten_overrides(overrides: list[Shift]) -> list[Shift]:
+    """Overlapping overrides: the one given later (created later) wins."""
+    out: list[Shift] = []
+    for shift in reversed(overrides):
+        out.extend(_subtract([shift], _union([(s.start, s.end) for s in out])))
+    return out
+
+
+def _merge(shifts: list[Shift]) -> list[Shift]:
+    out: list[Shift] = []
+    for s in shifts:
+        if out and out[-1].end == s.start and out[-1].user == s.user and out[-1].source == s.source:
+            out[-1] = Shift(s.user, out[-1].start, s.end, s.source)
+        else:
+            out.append(s)
+    return out
+
+
+def on_call_at(schedule: Schedule, t: datetime) -> str | None:
+    """The person on call at instant t, computed directly (no shift list) for speed."""
+    for o in reversed(schedule.overrides):
+        if o.start <= t < o.end:
+            return o.user
+    tz = _zone(schedule.time_zone)
+    for layer in reversed(schedule.layers):
+        if t < layer.start or (layer.end is not None and t >= layer.end):
+            continue
+        if layer.restrictions and not any(
+            _restriction_windows(r, tz, t, t + timedelta(microseconds=1))
+            for r in layer.restrictions
+        ):
+            continue
+        turns = _Turns(layer, tz)
+        return turns.user(turns.index(t))
+    return None
+
+
+def gaps(schedule: Schedule, t1: datetime, t2: datetime) -> list[tuple[datetime, datetime]]:
+    """The parts of [t1, t2) with nobody on call."""
+    t1, t2 = t1.astimezone(UTC), t2.astimezone(UTC)
+    out = []
+    cursor = t1
+    for s in final_shifts(schedule, t1, t2):
+        if s.start > cursor:
+            out.append((cursor, s.start))
+        cursor = max(cursor, s.end)
+    if cursor < t2:
+        out.append((cursor, t2))
+    return out

@@ -1,0 +1,1 @@
+"""Incidents: what humans act on; severity, priority, urgency, status and a timeline."""

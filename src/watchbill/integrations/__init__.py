@@ -1,0 +1,1 @@
+"""Per-service integration keys: how monitoring tools reach a service without a user token."""

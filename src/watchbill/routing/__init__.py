@@ -1,0 +1,1 @@
+"""Routing rules: first match wins, in explicit order; they reroute, reclassify or suppress."""
