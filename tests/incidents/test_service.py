@@ -84,7 +84,7 @@ def test_lifecycle_with_idempotent_repeats_and_refused_transitions(
     with pytest.raises(Conflict), acting(db, clock) as ctx:
         service.reopen(ctx, incident_id=iid)
 
-    kinds = timeline_kinds(db, iid)
+    kinds = [k for k in timeline_kinds(db, iid) if k.startswith("status.")]
     assert kinds[-3:] == ["status.acknowledged", "status.resolved", "status.reopened"]
     assert audit_actions(db, iid) == [
         "incident.acknowledge",

@@ -148,9 +148,9 @@ def test_enqueue_refuses_bodies_and_keys(client, keys, db):
         db,
         "/v2/enqueue",
         [
-            ("heartbeat key", {**ok, "routing_key": keys["hb"]}, "a heartbeat integration"),
-            ("alertmanager key", {**ok, "routing_key": keys["am"]}, "alertmanager integration"),
-            ("generic key", {**ok, "routing_key": keys["gen"]}, "generic integration"),
+            ("heartbeat key", {**ok, "routing_key": keys["hb"]}, "of type heartbeat"),
+            ("alertmanager key", {**ok, "routing_key": keys["am"]}, "of type alertmanager"),
+            ("generic key", {**ok, "routing_key": keys["gen"]}, "of type generic"),
         ],
         "Wrong integration type for this endpoint",
     )
@@ -180,7 +180,7 @@ def test_change_enqueue_refuses_bad_events(client, keys, db):
             ),
             ("bad links", {**good, "links": [{}]}, "'links[0]' needs an 'href'"),
             ("unknown key", {**good, "routing_key": "f" * 32}, "is unknown or has been revoked"),
-            ("heartbeat key", {**good, "routing_key": keys["hb"]}, "a heartbeat integration"),
+            ("heartbeat key", {**good, "routing_key": keys["hb"]}, "of type heartbeat"),
         ],
     )
 

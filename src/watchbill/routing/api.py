@@ -16,6 +16,7 @@ from watchbill.auth.principal import Principal
 from watchbill.auth.roles import Role
 from watchbill.context import Ctx
 from watchbill.resources.api import Cursor, Limit
+from watchbill.resources.schema import ShortText
 from watchbill.routing import service
 from watchbill.routing.resource import ROUTING_RULES
 from watchbill.routing.schemas import RouteOutcome, SampleEvent
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/api/v1/routing-rules", tags=["routing-rules"])
 @router.get("", include_in_schema=False)
 def list_in_order(
     ctx: ReadCtx,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[ShortText | None, Query()] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
