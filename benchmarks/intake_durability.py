@@ -145,10 +145,9 @@ def main(argv: list[str] | None = None) -> int:
                 "loadavg": [round(x, 2) for x in os.getloadavg()],
             }
             print(json.dumps(summary, separators=(",", ":")), flush=True)
-            log(f"server log: {wb.workdir / 'serve.log'}")
     finally:
         if a.keep:
-            log(f"kept {workdir}")
+            log(f"kept {workdir} (server log: {workdir / 'watchbill' / 'serve.log'})")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0 if summary["passed"] else 1
