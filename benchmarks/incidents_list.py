@@ -107,16 +107,13 @@ ALERT_COLS = [
     "severity",
     "summary",
     "source",
-    "labels",
-    "details",
-    "links",
-    "raw",
     "count",
     "suppressed",
     "first_seen",
     "last_seen",
     "resolved_at",
 ]
+PAYLOAD_COLS = ["alert_id", "labels", "details", "links", "raw"]
 EVENT_COLS = ["id", "incident_id", "at", "kind", "actor", "message", "data"]
 WORDS = [
     "latency",
@@ -207,6 +204,7 @@ def generate(
         yield "incidents", INCIDENT_COLS, rows
     aid = 0
     rows = []
+    payloads: list[tuple[Any, ...]] = []
     for n, sid, _status, created, resolved, count, suppressed in plan:
         for k in range(count):
             aid += 1
@@ -219,16 +217,19 @@ def generate(
                 (
                     aid, sid, None, n, f"k{aid}", "firing" if resolved is None else "resolved",
                     ALERT_SEV[aid % 4], f"{WORDS[aid % 10]} high on node-{aid % 300}",
-                    "prometheus", labels, '{"value": "0.97"}', "[]", "{}", 1 + aid % 7,
+                    "prometheus", 1 + aid % 7,
                     suppressed, _ts(dialect, seen), _ts(dialect, resolved or seen),
                     _ts(dialect, resolved),
                 )
             )  # fmt: skip
+            payloads.append((aid, labels, '{"value": "0.97"}', "[]", "{}"))
             if len(rows) >= CHUNK:
                 yield "alerts", ALERT_COLS, rows
-                rows = []
+                yield "alert_payloads", PAYLOAD_COLS, payloads
+                rows, payloads = [], []
     if rows:
         yield "alerts", ALERT_COLS, rows
+        yield "alert_payloads", PAYLOAD_COLS, payloads
     eid = 0
     rows = []
     for n, _sid, _status, created, resolved, count, _s in plan:

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from watchbill.adapters.db.engine import Database
 from watchbill.adapters.db.registry import metadata
 
-TABLES = ("alerts", "incidents", "incident_events", "jobs", "change_events")
+TABLES = ("alerts", "alert_payloads", "incidents", "incident_events", "jobs", "change_events")
 
 # One integration of every type; a heartbeat needs an interval.
 ALL_TYPES = [
@@ -43,9 +43,19 @@ def counts(db: Database) -> dict[str, int]:
 
 
 def rows(db: Database, table: str, where: str = "", **params: Any) -> list[dict[str, Any]]:
-    """Every row of a table in id order, as dicts (JSON columns decoded on both databases)."""
+    """Every row of a table in id order, as dicts (JSON columns decoded on both databases).
+
+    Alerts come with their payload columns, as if they were one table."""
     t = metadata.tables[table]
-    stmt = t.select().order_by(t.c.id)
+    if table == "alerts":
+        p = metadata.tables["alert_payloads"]
+        cols = [c for c in p.c if c.name != "alert_id"]
+        stmt = t.outerjoin(p, p.c.alert_id == t.c.id).select().with_only_columns(*t.c, *cols)
+        stmt = stmt.order_by(t.c.id)
+    elif table == "alert_payloads":
+        stmt = t.select().order_by(t.c.alert_id)
+    else:
+        stmt = t.select().order_by(t.c.id)
     if where:
         stmt = stmt.where(text(where)).params(**params)
     with db.engine.connect() as conn:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from watchbill.alerts import maintenance, silences
 from watchbill.alerts.maintenance import MaintenanceCreate, MaintenanceOut, MaintenancePage
-from watchbill.alerts.models import Alert
+from watchbill.alerts.models import Alert, AlertPayload
 from watchbill.alerts.silences import (
     MAX_ID,
     SilenceCreate,
@@ -86,7 +86,7 @@ _LIST_COLUMNS = (
     Alert.severity,
     Alert.summary,
     Alert.source,
-    Alert.labels,
+    AlertPayload.labels,
     Alert.count,
     Alert.suppressed,
     Alert.first_seen,
@@ -95,7 +95,7 @@ _LIST_COLUMNS = (
 )
 
 
-def _alert_view(row: Any, service: str) -> dict[str, Any]:
+def _alert_view(row: Any, service: str, labels: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "id": row.id,
         "service": service,
@@ -105,7 +105,7 @@ def _alert_view(row: Any, service: str) -> dict[str, Any]:
         "severity": row.severity,
         "summary": row.summary,
         "source": row.source,
-        "labels": row.labels or {},
+        "labels": labels or {},
         "count": row.count,
         "suppressed": row.suppressed,
         "firstSeen": row.first_seen,
@@ -127,7 +127,7 @@ def list_alerts(
     limit: int = 50,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of alerts, newest first, and the cursor of the next page."""
-    stmt = select(*_LIST_COLUMNS)
+    stmt = select(*_LIST_COLUMNS).outerjoin(AlertPayload, AlertPayload.alert_id == Alert.id)
     if service is not None:
         service_id = ctx.session.scalar(select(Service.id).where(Service.name == service))
         if service_id is None:
@@ -155,7 +155,7 @@ def list_alerts(
         names = dict(
             ctx.session.execute(select(Service.id, Service.name).where(Service.id.in_(ids))).all()
         )
-    return [_alert_view(r, names.get(r.service_id, "")) for r in rows], next_cursor
+    return [_alert_view(r, names.get(r.service_id, ""), r.labels) for r in rows], next_cursor
 
 
 def get_alert(ctx: Ctx, alert_id: str | int) -> dict[str, Any]:
@@ -169,12 +169,13 @@ def get_alert(ctx: Ctx, alert_id: str | int) -> dict[str, Any]:
         integration = ctx.session.scalar(
             select(Integration.name).where(Integration.id == alert.integration_id)
         )
+    payload = alert.payload
     return {
-        **_alert_view(alert, service or ""),
+        **_alert_view(alert, service or "", payload.labels if payload else None),
         "integration": integration,
-        "details": alert.details or {},
-        "links": alert.links or [],
-        "raw": alert.raw or {},
+        "details": payload.details if payload else {},
+        "links": payload.links if payload else [],
+        "raw": payload.raw if payload else {},
     }
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from watchbill.alerts.models import FIRING, RESOLVED, Alert
-from watchbill.alerts.rules import ActiveRules, Decision, decide, load_active_rules
+from watchbill.alerts.models import FIRING, RESOLVED, Alert, AlertPayload, is_open
+from watchbill.alerts.rules import ActiveRules, ConfigCache, Decision, decide
 from watchbill.catalog.models import Service
 from watchbill.core.grouping import accepts, group_key
 from watchbill.core.lifecycle import Status
@@ -31,6 +31,8 @@ MAX_SUPPRESSED = 500
 SYSTEM_ACTOR = "system:watchbill"
 
 alerts_t = Alert.__table__
+payloads_t = AlertPayload.__table__
+PAYLOAD_FIELDS = ("labels", "details", "links", "raw")
 incidents_t = Incident.__table__
 timeline_t = IncidentEvent.__table__
 
@@ -53,7 +55,7 @@ _OPEN_ALERTS = (
         alerts_t.c.summary,
         alerts_t.c.severity,
     )
-    .where(alerts_t.c.status == FIRING)
+    .where(is_open())
     .where(alerts_t.c.dedup_key.in_(bindparam("keys", expanding=True)))
     .where(alerts_t.c.service_id.in_(bindparam("sids", expanding=True)))
 )
@@ -82,7 +84,8 @@ _OPEN_INCIDENT = (
     .limit(1)
 )
 _INSERT_INCIDENTS = insert(incidents_t).returning(incidents_t.c.id, sort_by_parameter_order=True)
-_INSERT_ALERTS = insert(alerts_t)
+_INSERT_ALERTS = insert(alerts_t).returning(alerts_t.c.id, sort_by_parameter_order=True)
+_INSERT_PAYLOADS = insert(payloads_t)
 _INSERT_TIMELINE = insert(timeline_t)
 _BUMP_INCIDENTS = (
     update(incidents_t)
@@ -119,6 +122,11 @@ _BUMP_ALERTS = (
 )
 _REPEAT_SHAPE = {"inc", "last_seen"}
 _update_statements: dict[tuple[str, ...], Any] = {}
+_UPDATE_PAYLOADS = (
+    update(payloads_t)
+    .where(payloads_t.c.alert_id == bindparam("b_id"))
+    .values({name: bindparam(name) for name in PAYLOAD_FIELDS if name != "links"})
+)
 
 
 def _alert_update(shape: tuple[str, ...]) -> Any:
@@ -185,12 +193,12 @@ class _IncidentRef:
 class _Batch:
     """The state of one ingest call: what is open, what changes, what to write."""
 
-    def __init__(self, conn: Connection, now: datetime, rules: ActiveRules) -> None:
+    def __init__(self, conn: Connection, now: datetime, cache: ConfigCache) -> None:
         self.conn = conn
         self.now = now
-        self.rules = rules
-        self.services: dict[int, _ServiceConfig] = {}
-        self.service_info: dict[int, tuple[str, str | None]] = {}
+        self.rules: ActiveRules = cache.active_rules(conn, now)
+        self.services: dict[int, _ServiceConfig] = cache.services
+        self.service_info: dict[int, tuple[str, str | None]] = cache.service_info
         self.open: dict[tuple[int, str], _OpenAlert] = {}
         self.incidents: dict[tuple[int, str], _IncidentRef | None] = {}
         self.incidents_by_id: dict[int, _IncidentRef] = {}
@@ -200,12 +208,21 @@ class _Batch:
 
 
 def ingest(
-    conn: Connection, items: list[tuple[Target, AlertEvent]], now: datetime
+    conn: Connection,
+    items: list[tuple[Target, AlertEvent]],
+    now: datetime,
+    cache: ConfigCache | None = None,
 ) -> list[Outcome]:
-    """Apply the events in order; the caller commits (or retries on a unique violation)."""
+    """Apply the events in order; the caller commits (or retries on a unique violation).
+
+    `cache` carries the configuration between batches; its caller refreshes it in this
+    transaction. Without one, everything is read afresh.
+    """
     if not items:
         return []
-    batch = _Batch(conn, now, load_active_rules(conn, now))
+    if cache is None:
+        cache = ConfigCache()
+    batch = _Batch(conn, now, cache)
     _load_services(batch, {t.service_id for t, _ in items} | set(batch.rules.service_ids.values()))
     routed = [(_route(batch, target, event), target, event) for target, event in items]
     _load_open_alerts(batch, {(r.service_id, e.dedup_key) for r, _, e in routed})
@@ -231,7 +248,10 @@ def _route(batch: _Batch, target: Target, event: AlertEvent) -> Decision:
 
 
 def _load_services(batch: _Batch, ids: set[int]) -> None:
-    rows = batch.conn.execute(_SERVICES, {"ids": list(ids)})
+    missing = [i for i in ids if i not in batch.services]
+    if not missing:
+        return
+    rows = batch.conn.execute(_SERVICES, {"ids": missing})
     for r in rows:
         window = timedelta(seconds=r.group_window_seconds) if r.group_window_seconds else None
         batch.services[r.id] = _ServiceConfig(
@@ -493,11 +513,7 @@ def _flush(batch: _Batch) -> None:
         for ref, new_id in zip(batch.new_incidents, ids, strict=True):
             ref.id = new_id
     if batch.new_alerts:
-        rows = []
-        for alert in batch.new_alerts:
-            assert alert.row is not None and alert.incident is not None
-            rows.append({**alert.row, "incident_id": alert.incident.id})
-        conn.execute(_INSERT_ALERTS, rows)
+        _insert_alerts(batch)
     _write_alert_updates(batch)
     touched = [*batch.incidents_by_id.values(), *batch.new_incidents]
     _write_incident_changes(batch, touched)
@@ -525,20 +541,40 @@ def _flush(batch: _Batch) -> None:
         conn.execute(_INSERT_TIMELINE, timeline)
 
 
+def _insert_alerts(batch: _Batch) -> None:
+    rows, payloads = [], []
+    for alert in batch.new_alerts:
+        assert alert.row is not None and alert.incident is not None
+        row = {**alert.row, "incident_id": alert.incident.id}
+        payloads.append({name: row.pop(name) for name in PAYLOAD_FIELDS})
+        rows.append(row)
+    ids = batch.conn.execute(_INSERT_ALERTS, rows).scalars().all()
+    for payload, alert_id in zip(payloads, ids, strict=True):
+        payload["alert_id"] = alert_id
+    batch.conn.execute(_INSERT_PAYLOADS, payloads)
+
+
 def _write_alert_updates(batch: _Batch) -> None:
     """Plain repeats (the bulk of a storm) become one UPDATE … WHERE id IN (…) per repeat
     count; anything else is written row by row with executemany."""
     repeats: dict[int, list[int]] = defaultdict(list)
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    payloads = []
     for alert_id, fields in batch.updates.items():
         if fields.keys() == _REPEAT_SHAPE:
             repeats[fields["inc"]].append(alert_id)
-        else:
-            by_shape[tuple(sorted(fields))].append({"b_id": alert_id, **fields})
+            continue
+        if "raw" in fields:
+            payloads.append(
+                {"b_id": alert_id, **{k: fields.pop(k) for k in ("labels", "details", "raw")}}
+            )
+        by_shape[tuple(sorted(fields))].append({"b_id": alert_id, **fields})
     for inc, ids in repeats.items():
         batch.conn.execute(_BUMP_ALERTS, {"ids": ids, "inc": inc, "now": batch.now})
     for shape, rows in by_shape.items():
         batch.conn.execute(_alert_update(shape), rows)
+    if payloads:
+        batch.conn.execute(_UPDATE_PAYLOADS, payloads)
 
 
 def _write_incident_changes(batch: _Batch, refs: list[_IncidentRef]) -> None:

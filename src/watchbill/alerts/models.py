@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, String, literal_column, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from watchbill.adapters.db.base import Base
 
@@ -42,15 +42,53 @@ class Alert(Base):
     severity: Mapped[str] = mapped_column(String(16))
     summary: Mapped[str] = mapped_column(String(1024))
     source: Mapped[str] = mapped_column(String(255), default="")
-    labels: Mapped[dict[str, Any]]
-    details: Mapped[dict[str, Any]]
-    links: Mapped[list[Any]]
-    raw: Mapped[dict[str, Any]]
     count: Mapped[int] = mapped_column(default=1)
     suppressed: Mapped[str] = mapped_column(String(500), default="")
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    payload: Mapped[AlertPayload | None] = relationship(lazy="joined", viewonly=True)
+
+
+class AlertPayload(Base):
+    """What the sender sent with an alert, kept apart from the alert's narrow row.
+
+    A storm is mostly repeats, and a repeat only counts and refreshes last-seen; SQLite
+    and PostgreSQL both rewrite the whole row on an update, so keeping labels and raw
+    payloads out of `alerts` makes each repeat about ten times cheaper to write.
+    """
+
+    __tablename__ = "alert_payloads"
+
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    labels: Mapped[dict[str, Any]]
+    details: Mapped[dict[str, Any]]
+    links: Mapped[list[Any]]
+    raw: Mapped[dict[str, Any]]
+
+
+class ConfigVersion(Base):
+    """One row whose number changes whenever something intake decides by changes:
+    services, integrations, routing rules, silences, maintenance windows.
+
+    Database triggers (migration 0003) bump it, so the intake writer may keep that
+    configuration in memory and re-read it only when another request, process or the
+    CLI changed it: one indexed read per batch instead of six queries.
+    """
+
+    __tablename__ = "config_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+def is_open() -> ColumnElement[bool]:
+    """`status = 'firing'` with the value written into the SQL, not bound: SQLite uses the
+    partial unique index only when the query states its condition literally, and
+    PostgreSQL's generic plans for prepared statements need the same to pick it."""
+    return Alert.__table__.c.status == literal_column(f"'{FIRING}'")
 
 
 class Silence(Base):

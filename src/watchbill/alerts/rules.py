@@ -1,5 +1,6 @@
-"""What decides an alert's fate beyond its payload, read once per ingest batch: routing
-rules (in order), active silences, and active maintenance windows."""
+"""What decides an alert's fate beyond its payload: routing rules (in order), silences
+and maintenance windows. Read from the database when it changed (see ConfigCache), then
+narrowed to what is active at each batch's time."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, select
 
-from watchbill.alerts.models import MaintenanceWindow, Silence
+from watchbill.alerts.models import ConfigVersion, MaintenanceWindow, Silence
 from watchbill.catalog.models import Service
 from watchbill.core.matchers import Matcher, all_match, parse_matcher
 from watchbill.core.routing import Rule, RuleActions, first_match
@@ -27,15 +28,29 @@ _RULES = select(
     RoutingRule.updated_at,
 ).order_by(RoutingRule.position, RoutingRule.name)
 _SILENCES = (
-    select(Silence.id, Silence.matchers, Silence.created_by, Silence.comment)
-    .where(Silence.starts_at <= bindparam("now"), Silence.ends_at > bindparam("now"))
+    select(
+        Silence.id,
+        Silence.matchers,
+        Silence.created_by,
+        Silence.comment,
+        Silence.starts_at,
+        Silence.ends_at,
+    )
+    .where(Silence.ends_at > bindparam("now"))
     .order_by(Silence.id)
 )
-_MAINTENANCE = select(
-    MaintenanceWindow.id, MaintenanceWindow.service_id, MaintenanceWindow.description
-).where(
-    MaintenanceWindow.starts_at <= bindparam("now"), MaintenanceWindow.ends_at > bindparam("now")
+_MAINTENANCE = (
+    select(
+        MaintenanceWindow.id,
+        MaintenanceWindow.service_id,
+        MaintenanceWindow.description,
+        MaintenanceWindow.starts_at,
+        MaintenanceWindow.ends_at,
+    )
+    .where(MaintenanceWindow.ends_at > bindparam("now"))
+    .order_by(MaintenanceWindow.id)
 )
+_VERSION = select(ConfigVersion.version).where(ConfigVersion.id == 1)
 
 
 def matchers_from_json(items: list[dict[str, Any]]) -> tuple[Matcher, ...]:
@@ -149,22 +164,87 @@ def decide(
     )
 
 
-def load_active_rules(conn: Connection, now: datetime) -> ActiveRules:
-    active = ActiveRules()
+@dataclass
+class RuleSet:
+    """Rules, and the silences and maintenance windows not yet over, as loaded at one
+    time: which of them apply is decided per batch by `active_at`, so a silence that
+    starts or ends later needs no reload."""
+
+    rules: list[Rule] = field(default_factory=list)
+    service_ids: dict[str, int] = field(default_factory=dict)
+    silences: list[tuple[int, tuple[Matcher, ...], str, str, datetime, datetime]] = field(
+        default_factory=list
+    )
+    maintenance: list[tuple[int, int, str, datetime, datetime]] = field(default_factory=list)
+    loaded_at: datetime | None = None
+
+    def active_at(self, now: datetime) -> ActiveRules:
+        active = ActiveRules(rules=self.rules, service_ids=self.service_ids)
+        for silence_id, matchers, author, comment, starts, ends in self.silences:
+            if starts <= now < ends:
+                active.silences.append((silence_id, matchers, author, comment))
+        for window_id, service_id, description, starts, ends in self.maintenance:
+            if starts <= now < ends:
+                active.maintenance.setdefault(service_id, (window_id, description))
+        return active
+
+
+def load_rule_set(conn: Connection, now: datetime) -> RuleSet:
+    found = RuleSet(loaded_at=now)
     for r in conn.execute(_RULES):
         # Keyed by content, not by id and time: a rule edited twice in one clock tick, or
         # a new database reusing ids, must never get a stale compiled rule.
         key = (r.name, orjson.dumps([r.match, r.actions], option=orjson.OPT_SORT_KEYS))
         if key not in _compiled:
             _compiled[key] = compile_rule(r.name, r.match, r.actions)
-        active.rules.append(_compiled[key])
-    targets = {rule.actions.service for rule in active.rules if rule.actions.service}
+        found.rules.append(_compiled[key])
+    targets = {rule.actions.service for rule in found.rules if rule.actions.service}
     if targets:
-        active.service_ids = dict(
+        found.service_ids = dict(
             conn.execute(select(Service.name, Service.id).where(Service.name.in_(targets))).all()
         )
     for s in conn.execute(_SILENCES, {"now": now}):
-        active.silences.append((s.id, matchers_from_json(s.matchers), s.created_by, s.comment))
+        found.silences.append(
+            (s.id, matchers_from_json(s.matchers), s.created_by, s.comment, s.starts_at, s.ends_at)
+        )
     for m in conn.execute(_MAINTENANCE, {"now": now}):
-        active.maintenance[m.service_id] = (m.id, m.description)
-    return active
+        found.maintenance.append((m.id, m.service_id, m.description, m.starts_at, m.ends_at))
+    return found
+
+
+def load_active_rules(conn: Connection, now: datetime) -> ActiveRules:
+    return load_rule_set(conn, now).active_at(now)
+
+
+class ConfigCache:
+    """What intake decides by, kept between batches while `config_version` stands still.
+
+    Triggers bump the version on any change to services, integrations, rules, silences
+    or maintenance windows, whoever makes it (this process, another server, the CLI), so
+    a batch reads one row instead of the whole configuration. Read it inside the batch's
+    transaction: what the batch decides by is then what was committed when it began.
+    """
+
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.rule_set: RuleSet | None = None
+        self.services: dict[int, Any] = {}
+        self.service_info: dict[int, tuple[str, str | None]] = {}
+        self.keys: dict[str, Any] = {}
+
+    def refresh(self, conn: Connection, now: datetime) -> None:
+        """Forget everything when the version moved (or is missing: then cache nothing)."""
+        version = conn.execute(_VERSION).scalar()
+        if version is None or version != self.version:
+            self.version = version
+            self.rule_set = None
+            self.services.clear()
+            self.service_info.clear()
+            self.keys.clear()
+
+    def active_rules(self, conn: Connection, now: datetime) -> ActiveRules:
+        rule_set = self.rule_set
+        if rule_set is None or rule_set.loaded_at is None or now < rule_set.loaded_at:
+            # Windows that ended before the load were left out: an earlier time needs them.
+            rule_set = self.rule_set = load_rule_set(conn, now)
+        return rule_set.active_at(now)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, select
 
 from watchbill.alerts.ingest import Target, ingest
-from watchbill.alerts.models import FIRING, Alert
+from watchbill.alerts.models import Alert, is_open
 from watchbill.catalog.models import Service
 from watchbill.intake.events import RESOLVE, TRIGGER, AlertEvent
 from watchbill.integrations.models import HEARTBEAT, Integration
@@ -61,7 +61,7 @@ def overdue(conn: Connection, now: datetime) -> list[tuple[Target, AlertEvent]]:
     already = set(
         conn.execute(
             select(Alert.dedup_key).where(
-                Alert.status == FIRING,
+                is_open(),
                 Alert.dedup_key.in_([dedup_key(r.id) for r in late]),
             )
         ).scalars()

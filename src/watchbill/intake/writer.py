@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from watchbill.adapters.db.engine import Database
 from watchbill.alerts.ingest import Outcome, Target, ingest
 from watchbill.alerts.models import ChangeEvent
+from watchbill.alerts.rules import ConfigCache
 from watchbill.catalog.models import Service
 from watchbill.core.clock import Clock
 from watchbill.intake.events import AlertEvent, ChangeEventIn
@@ -82,6 +83,7 @@ class IntakeWriter:
         self.clock = clock
         self.queue: queue.Queue[Submission | None] = queue.Queue(maxsize=max_queue)
         self.on_commit = on_commit
+        self.cache = ConfigCache()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -159,7 +161,8 @@ class IntakeWriter:
 
     def _apply(self, conn: Connection, batch: list[Submission]) -> list[Result]:
         now = self.clock.now()
-        resolved = _resolve_keys(conn, {s.key for s in batch})
+        self.cache.refresh(conn, now)
+        resolved = _resolve_keys(conn, {s.key for s in batch}, self.cache.keys)
         results: list[Result | None] = []
         items: list[tuple[Target, AlertEvent]] = []
         spans: list[tuple[int, int]] = []
@@ -188,7 +191,7 @@ class IntakeWriter:
             for s in batch
             if s.heartbeat and s.key in resolved and resolved[s.key].type in s.types
         )
-        outcomes = ingest(conn, items, now)
+        outcomes = ingest(conn, items, now, self.cache)
         if changes:
             conn.execute(_INSERT_CHANGES, changes)
         if pinged:
@@ -223,10 +226,17 @@ _TOUCH = (
 _INSERT_CHANGES = insert(ChangeEvent.__table__)
 
 
-def _resolve_keys(conn: Connection, keys: set[str]) -> dict[str, _Resolved]:
+def _resolve_keys(
+    conn: Connection, keys: set[str], known: dict[str, _Resolved]
+) -> dict[str, _Resolved]:
+    """The integrations behind the keys; `known` remembers them between batches (unknown
+    keys are asked again each time: a key may be created at any moment)."""
     # A key holding NUL (JSON \u0000 or %00 in the URL) is unknown: PostgreSQL refuses it.
-    rows = conn.execute(_KEYS, {"keys": [k for k in keys if "\x00" not in k]})
-    return {r.key: _Resolved(r.id, r.service_id, r.type, r.name, r.service) for r in rows}
+    missing = [k for k in keys if k not in known and "\x00" not in k]
+    if missing:
+        for r in conn.execute(_KEYS, {"keys": missing}):
+            known[r.key] = _Resolved(r.id, r.service_id, r.type, r.name, r.service)
+    return {k: known[k] for k in keys if k in known}
 
 
 def _change_row(integ: _Resolved, change: ChangeEventIn, now: Any) -> dict[str, Any]:
