@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import signal
@@ -117,6 +118,20 @@ def _announce_setup(base_url: str) -> None:
     )
 
 
+def tune_garbage_collector() -> None:
+    """Start-up objects (modules, routes, compiled statements) are kept for good: freeze
+    them out of the collector's sight, and collect the young generation less often.
+
+    An alert storm allocates many short-lived objects per event; with the default
+    threshold (700) the collector runs every few events and, each time a full collection
+    comes round, walks every object the server holds. Profiles of intake put that at a
+    tenth of the CPU time; this brings it to a few per cent.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 50)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -146,8 +161,10 @@ def serve(
     require_migrated(db)
     db.dispose()
     _announce_setup(settings.base_url)
+    application = create_app(settings, run_worker=worker)
+    tune_garbage_collector()
     uvicorn.run(
-        create_app(settings, run_worker=worker),
+        application,
         host=host,
         port=port,
         ssl_certfile=str(tls_cert) if tls_cert else None,

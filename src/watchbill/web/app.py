@@ -98,6 +98,7 @@ def create_app(
     registry = CollectorRegistry(auto_describe=True)
     registry.register(JobQueueCollector(rt))
     app.state.metrics = registry
+    app.add_middleware(intake_api.IntakeFastPath, routes=intake_api.router.routes)
     app.add_middleware(HttpMetrics, registry=registry)
     problems.install(app)
     web_pages.install(app)
