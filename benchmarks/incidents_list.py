@@ -69,7 +69,7 @@ from watchbill.settings import Settings
 from watchbill.users.models import User
 from watchbill.users.resource import USERS
 from watchbill.users.schemas import UserSpec
-from watchbill.web.app import create_app
+from watchbill.web.app import create_app, tune_garbage_collector
 
 TARGET_MS = 100.0
 SETUP = Principal(kind="cli", name="bench", role=Role.OWNER, source_ip="local")
@@ -400,8 +400,9 @@ def bench(url: str, label: str, args: argparse.Namespace, workdir: Path) -> None
         db.dispose()
 
     db = Database(url)
-    settings = Settings(data_dir=workdir / "data", database_url=url, secret_key="bench-secret")
+    settings = Settings(data_dir=workdir / "data", database_url=url)
     app = create_app(settings, db=db, run_worker=False)
+    tune_garbage_collector()  # as `watchbill serve` does
     timed = Timed(app)
     api = {"Authorization": f"Bearer {filled['token']}"}
     extra = {"alerts": filled["rows"].get("alerts"), "incidents": filled["rows"].get("incidents")}

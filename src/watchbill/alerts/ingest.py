@@ -153,6 +153,7 @@ class Outcome:
     dedup_key: str
     result: str  # created | deduplicated | resolved | acknowledged | ignored
     incident_id: int | None = None
+    opened: bool = False  # the event opened its incident (and queued its escalation)
 
 
 @dataclass(slots=True)
@@ -297,7 +298,8 @@ def _apply(batch: _Batch, routing: Decision, target: Target, event: AlertEvent) 
             _repeat(batch, current, event)
             return Outcome(event.dedup_key, "deduplicated", _incident_marker(current))
         alert = _open_alert(batch, routing, target, event)
-        return Outcome(event.dedup_key, "created", _incident_marker(alert))
+        opened = alert.incident is not None and alert.incident.id is None
+        return Outcome(event.dedup_key, "created", _incident_marker(alert), opened)
     if current is None:
         return Outcome(event.dedup_key, "ignored")
     if event.action == RESOLVE:
@@ -317,7 +319,7 @@ def _incident_marker(alert: _OpenAlert) -> Any:
 def _with_incident_id(outcome: Outcome) -> Outcome:
     ref = outcome.incident_id
     if isinstance(ref, _IncidentRef):
-        return Outcome(outcome.dedup_key, outcome.result, ref.id)
+        return Outcome(outcome.dedup_key, outcome.result, ref.id, outcome.opened)
     return outcome
 
 

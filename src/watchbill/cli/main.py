@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
 import signal
@@ -118,20 +117,6 @@ def _announce_setup(base_url: str) -> None:
     )
 
 
-def tune_garbage_collector() -> None:
-    """Start-up objects (modules, routes, compiled statements) are kept for good: freeze
-    them out of the collector's sight, and collect the young generation less often.
-
-    An alert storm allocates many short-lived objects per event; with the default
-    threshold (700) the collector runs every few events and, each time a full collection
-    comes round, walks every object the server holds. Profiles of intake put that at a
-    tenth of the CPU time; this brings it to a few per cent.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 50)
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -146,7 +131,7 @@ def serve(
     """Serve the API and pages (and, by default, a job worker)."""
     import uvicorn
 
-    from watchbill.web.app import create_app
+    from watchbill.web.app import create_app, tune_garbage_collector
 
     if (tls_cert is None) != (tls_key is None):
         raise fail("--tls-cert and --tls-key go together")

@@ -77,12 +77,12 @@ class IntakeWriter:
         clock: Clock,
         *,
         max_queue: int = 20_000,
-        on_commit: Callable[[], None] | None = None,
+        wake_worker: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.queue: queue.Queue[Submission | None] = queue.Queue(maxsize=max_queue)
-        self.on_commit = on_commit
+        self.wake_worker = wake_worker
         self.cache = ConfigCache()
         self._thread: threading.Thread | None = None
 
@@ -150,8 +150,10 @@ class IntakeWriter:
                 return
             for sub, result in zip(batch, results, strict=True):
                 sub.future.set_result(result)
-            if self.on_commit is not None:
-                self.on_commit()
+            if self.wake_worker is not None and any(o.opened for r in results for o in r.outcomes):
+                # Only a new incident queues a job; waking the worker for repeats would
+                # cost a claim transaction per batch for nothing.
+                self.wake_worker()
             return
         if len(batch) > 1:
             for sub in batch:
