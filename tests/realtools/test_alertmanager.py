@@ -96,7 +96,8 @@ def _json(value: Any) -> Any:
 
 def _alerts(wb: Watchbill, integration: str) -> list[Any]:
     return wb.rows(
-        "SELECT dedup_key, status, incident_id, labels FROM alerts WHERE integration_id = :i",
+        "SELECT a.dedup_key, a.status, a.incident_id, p.labels FROM alerts a "
+        "JOIN alert_payloads p ON p.alert_id = a.id WHERE a.integration_id = :i",
         i=wb.ids[integration],
     )
 
