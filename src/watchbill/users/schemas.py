@@ -10,6 +10,7 @@ from pydantic import AfterValidator, EmailStr, Field, StringConstraints, field_v
 
 from watchbill.auth.roles import Role
 from watchbill.resources.schema import CamelModel, Name, ShortText
+from watchbill.users.notification_rules import NotificationRulesSpec
 
 
 class ContactType(StrEnum):
@@ -62,6 +63,7 @@ class UserSpec(CamelModel):
     role: Role = Role.RESPONDER
     active: bool = True
     contact_methods: list[ContactMethodSpec] = Field(default_factory=list, max_length=20)
+    notification_rules: NotificationRulesSpec = Field(default_factory=NotificationRulesSpec)
 
     @field_validator("contact_methods")
     @classmethod
