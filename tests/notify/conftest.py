@@ -12,7 +12,7 @@ from tests.notify.receivers import Mailbox, smtp_server
 from watchbill.settings import Settings, get_settings
 
 SECRET = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
-BASE_URL = "https://watchbill.example.test"
+BASE_URL = "http://watchbill.example.test"
 
 
 @pytest.fixture
