@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from watchbill.auth.roles import Role
 from watchbill.resources.schema import CamelModel, Name, ShortText
@@ -54,6 +62,15 @@ class ContactMethodSpec(CamelModel):
         if value != value.strip() or any(c in value for c in "\r\n\t\x00"):
             raise ValueError("must not contain surrounding whitespace or control characters")
         return value
+
+    @model_validator(mode="after")
+    def _url_for_http_types(self) -> ContactMethodSpec:
+        # Webhook and Slack addresses are called; anything else would fail every page.
+        if self.type in (ContactType.WEBHOOK, ContactType.SLACK) and not re.match(
+            r"^https?://[^\s/$.?#][^\s]*$", self.address
+        ):
+            raise ValueError(f"a {self.type.value} address must be an http:// or https:// URL")
+        return self
 
 
 class UserSpec(CamelModel):
