@@ -7,10 +7,11 @@ follow from this list.
 from __future__ import annotations
 
 from watchbill.catalog.resources import COMPONENTS, SERVICES, TEAMS
+from watchbill.notify.providers import PROVIDERS
 from watchbill.resources.base import Resource
 from watchbill.routing.resource import ROUTING_RULES
 from watchbill.users.resource import USERS
 
-KINDS: list[Resource] = [USERS, TEAMS, SERVICES, COMPONENTS, ROUTING_RULES]
+KINDS: list[Resource] = [USERS, TEAMS, SERVICES, COMPONENTS, ROUTING_RULES, PROVIDERS]
 BY_KIND: dict[str, Resource] = {r.kind: r for r in KINDS}
 BY_PLURAL: dict[str, Resource] = {r.plural: r for r in KINDS}

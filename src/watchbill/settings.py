@@ -35,6 +35,21 @@ class Settings(BaseSettings):
         default=20_000, ge=1, description="requests waiting for the intake writer's commit"
     )
 
+    secret_key: str | None = Field(
+        default=None,
+        min_length=32,
+        description="signs action links; unset: generated once and kept in the data directory",
+    )
+    action_link_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "watchbill@localhost"
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
     @field_validator("base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:

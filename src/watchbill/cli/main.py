@@ -36,6 +36,7 @@ from watchbill.errors import FieldError, Invalid
 from watchbill.incidents import cli as incidents_cli
 from watchbill.integrations import cli as integrations_cli
 from watchbill.kinds import BY_KIND
+from watchbill.notify import cli as notify_cli
 from watchbill.resources import service
 from watchbill.resources.schema import check_name
 from watchbill.resources.service import invalid_from
@@ -63,6 +64,7 @@ app.add_typer(routing_cli.app, name="route")
 alerts_cli.register(app)
 app.add_typer(incidents_cli.app, name="incidents")
 app.add_typer(integrations_cli.app, name="integrations")
+app.add_typer(notify_cli.app, name="notify")
 catalog.register(app, {"users": users_app})
 
 

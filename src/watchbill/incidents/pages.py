@@ -23,6 +23,7 @@ from watchbill.incidents.schemas import (
     NoteIn,
     parse_filters,
 )
+from watchbill.notify import service as notify
 from watchbill.resources.service import invalid_from
 from watchbill.web.deps import Runtime, runtime
 from watchbill.web.pages import CsrfField, PageUser, SignedIn, check_csrf, render
@@ -153,6 +154,9 @@ def incident_page(
         alerts=service.alert_views(ctx, alert_rows),
         alerts_next=alerts_next,
         alerts_paged=alerts_cursor is not None,
+        deliveries=notify.delivery_views(
+            pu.session, notify.incident_deliveries(pu.session, inc.id)
+        ),
         can_act=pu.principal.can(Role.RESPONDER),
         severities=SEVERITY_VALUES,
         priorities=PRIORITY_VALUES,

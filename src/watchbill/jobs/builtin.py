@@ -9,6 +9,7 @@ from watchbill.adapters.db.engine import Database
 from watchbill.core.clock import Clock
 from watchbill.incidents import jobs as incident_jobs
 from watchbill.intake import heartbeat
+from watchbill.notify import delivery as notify_delivery
 
 
 def ensure_recurring(db: Database, clock: Clock) -> None:
@@ -18,4 +19,4 @@ def ensure_recurring(db: Database, clock: Clock) -> None:
         heartbeat.schedule_sweep(conn, now, now)
 
 
-__all__ = ["ensure_recurring", "incident_jobs"]
+__all__ = ["ensure_recurring", "incident_jobs", "notify_delivery"]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from watchbill.adapters.db.engine import Database
 from watchbill.core.clock import Clock
 from watchbill.jobs import queue
-from watchbill.jobs.handlers import JobRun, Registry, registry
+from watchbill.jobs.handlers import JobRun, OutboundHandler, OutboundRun, Registry, registry
 
 log = logging.getLogger("watchbill.worker")
 
@@ -65,6 +65,16 @@ class Worker:
             )
 
     def run(self, jobs: list[queue.ClaimedJob]) -> None:
+        """Run claimed jobs: in-transaction ones together, then outbound ones one by one."""
+        inside = [j for j in jobs if self.handlers.get_outbound(j.kind) is None]
+        if inside:
+            self._run_batch(inside)
+        for job in jobs:
+            outbound = self.handlers.get_outbound(job.kind)
+            if outbound is not None:
+                self._run_outbound(job, outbound)
+
+    def _run_batch(self, jobs: list[queue.ClaimedJob]) -> None:
         """Run claimed jobs in one transaction, each under a savepoint, and settle them.
 
         The rows still leased to us are locked first; a job whose lease was lost is not
@@ -103,6 +113,33 @@ class Worker:
             return False
         savepoint.commit()
         return True
+
+    def _run_outbound(self, job: queue.ClaimedJob, handler: OutboundHandler) -> None:
+        """Run an outbound handler with no transaction open, then settle its job.
+
+        The handler keeps its own effects idempotent (it checks `held` and its own
+        records); completion is a short transaction that checks the lease.
+        """
+        run = OutboundRun(
+            job.id,
+            job.kind,
+            job.payload,
+            job.attempts,
+            job.max_attempts,
+            job.lease_token,
+            self.db,
+            self.clock,
+        )
+        try:
+            handler(run)
+        except Exception as exc:
+            log.warning("job %s (%s) failed on attempt %s: %s", job.id, job.kind, job.attempts, exc)
+            with self.db.transaction() as session:
+                queue.fail(session, job, self.clock.now(), "".join(traceback.format_exception(exc)))
+            return
+        with self.db.transaction() as session:
+            if not queue.complete(session, job, self.clock.now()):
+                log.warning("job %s lost its lease while it ran; not completed", job.id)
 
     def run_forever(self) -> None:
         """Drain due jobs, then wait for a wake-up or the poll interval; until stopped."""

@@ -14,6 +14,7 @@ from watchbill.resources.base import FilterModel, Resource
 from watchbill.resources.schema import ShortText
 from watchbill.resources.service import text_match
 from watchbill.users.models import ContactMethod, User
+from watchbill.users.notification_rules import NotificationRulesSpec
 from watchbill.users.schemas import ContactMethodSpec, UserSpec
 
 
@@ -40,6 +41,7 @@ class UserResource(Resource):
                 ContactMethodSpec(label=c.label, type=c.type, address=c.address)
                 for c in obj.contact_methods
             ],
+            notification_rules=NotificationRulesSpec.model_validate(obj.notification_rules or {}),
         )
 
     def write_spec(self, ctx: Ctx, obj: User, spec: BaseModel) -> None:
@@ -59,11 +61,18 @@ class UserResource(Resource):
         )
         if clash is not None:
             raise Invalid("email already in use", [FieldError("email", f"already used by {clash}")])
+        unknown = spec.notification_rules.unknown_labels({c.label for c in spec.contact_methods})
+        if unknown:
+            raise Invalid(
+                "a notification rule names a contact method the user does not have",
+                [FieldError(at, f"no contact method labelled {label!r}") for at, label in unknown],
+            )
         obj.full_name = spec.full_name
         obj.email = spec.email
         obj.time_zone = spec.time_zone
         obj.role = spec.role.value
         obj.active = spec.active
+        obj.notification_rules = spec.notification_rules.model_dump(mode="json", by_alias=True)
         wanted = [(c.label, c.type.value, c.address) for c in spec.contact_methods]
         current = [(c.label, c.type, c.address) for c in obj.contact_methods]
         if wanted != current:

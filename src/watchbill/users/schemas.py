@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from watchbill.auth.roles import Role
 from watchbill.resources.schema import CamelModel, Name, ShortText
+from watchbill.users.notification_rules import NotificationRulesSpec
 
 
 class ContactType(StrEnum):
@@ -54,6 +63,15 @@ class ContactMethodSpec(CamelModel):
             raise ValueError("must not contain surrounding whitespace or control characters")
         return value
 
+    @model_validator(mode="after")
+    def _url_for_http_types(self) -> ContactMethodSpec:
+        # Webhook and Slack addresses are called; anything else would fail every page.
+        if self.type in (ContactType.WEBHOOK, ContactType.SLACK) and not re.match(
+            r"^https?://[^\s/$.?#][^\s]*$", self.address
+        ):
+            raise ValueError(f"a {self.type.value} address must be an http:// or https:// URL")
+        return self
+
 
 class UserSpec(CamelModel):
     full_name: ShortText = ""
@@ -62,6 +80,7 @@ class UserSpec(CamelModel):
     role: Role = Role.RESPONDER
     active: bool = True
     contact_methods: list[ContactMethodSpec] = Field(default_factory=list, max_length=20)
+    notification_rules: NotificationRulesSpec = Field(default_factory=NotificationRulesSpec)
 
     @field_validator("contact_methods")
     @classmethod

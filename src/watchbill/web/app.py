@@ -31,6 +31,9 @@ from watchbill.integrations import api as integrations_api
 from watchbill.jobs.builtin import ensure_recurring
 from watchbill.jobs.worker import Worker
 from watchbill.kinds import KINDS
+from watchbill.notify import api as notify_api
+from watchbill.notify import pages as notify_pages
+from watchbill.notify.secret import server_key
 from watchbill.resources.api import resource_router
 from watchbill.routing import api as routing_api
 from watchbill.settings import Settings, get_settings
@@ -53,6 +56,7 @@ def create_app(
     settings = settings or get_settings()
     db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
     rt = Runtime(db=db, settings=settings, clock=clock)
+    server_key(settings)  # made at first start, so every later process finds it
     embedded = settings.embedded_worker if run_worker is None else run_worker
 
     @asynccontextmanager
@@ -115,6 +119,7 @@ def create_app(
     app.include_router(intake_api.router)
     app.include_router(incidents_api.router)
     app.include_router(integrations_api.router)
+    app.include_router(notify_api.router)
 
     app.include_router(web_pages.router)
     app.include_router(auth_pages.router)
@@ -122,6 +127,7 @@ def create_app(
     app.include_router(alerts_pages.router)
     app.include_router(incidents_pages.router)
     app.include_router(audit_pages.router)
+    app.include_router(notify_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -8,6 +8,7 @@ from watchbill.catalog import models as catalog_models
 from watchbill.incidents import models as incident_models
 from watchbill.integrations import models as integration_models
 from watchbill.jobs import models as job_models
+from watchbill.notify import models as notify_models
 from watchbill.routing import models as routing_models
 from watchbill.users import models as user_models
 
@@ -22,6 +23,7 @@ __all__ = [
     "integration_models",
     "job_models",
     "metadata",
+    "notify_models",
     "routing_models",
     "user_models",
 ]

@@ -1,0 +1,1 @@
+"""One module per way of reaching a person; each turns a Message into one send."""
