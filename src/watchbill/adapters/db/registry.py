@@ -9,6 +9,7 @@ from watchbill.incidents import models as incident_models
 from watchbill.integrations import models as integration_models
 from watchbill.jobs import models as job_models
 from watchbill.routing import models as routing_models
+from watchbill.schedules import models as schedule_models
 from watchbill.users import models as user_models
 
 metadata = Base.metadata
@@ -23,5 +24,6 @@ __all__ = [
     "job_models",
     "metadata",
     "routing_models",
+    "schedule_models",
     "user_models",
 ]
