@@ -4,7 +4,7 @@ iCalendar feed at /ical/<secret>.ics (the secret is the credential)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -50,13 +50,13 @@ DEFAULT_SPAN = timedelta(days=7)
 
 
 def _range(ctx: Ctx, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
-    begin = start or ctx.now()
-    return begin, end or begin + DEFAULT_SPAN
+    begin = (start or ctx.now()).astimezone(UTC)
+    return begin, (end or begin + DEFAULT_SPAN).astimezone(UTC)
 
 
 @router.get("/oncall", response_model=OnCallPage, summary="Who is on call on every schedule")
 def oncall_all(ctx: ReadCtx, at: At = None) -> dict[str, Any]:
-    when = at or ctx.now()
+    when = (at or ctx.now()).astimezone(UTC)
     return {"at": when, "items": [o.view() for o in service.who_is_on_call(ctx.session, when)]}
 
 
@@ -66,7 +66,7 @@ def oncall_all(ctx: ReadCtx, at: At = None) -> dict[str, Any]:
     summary="Who is on call on one schedule, and until when",
 )
 def oncall_one(ctx: ReadCtx, name: PathName, at: At = None) -> dict[str, Any]:
-    return service.on_call(ctx.session, name, at or ctx.now()).view()
+    return service.on_call(ctx.session, name, (at or ctx.now()).astimezone(UTC)).view()
 
 
 @router.get(

@@ -4,6 +4,7 @@ hashed secrets of calendar feeds."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -33,9 +34,10 @@ class Schedule(Base):
         ForeignKey("teams.id", ondelete="RESTRICT"), index=True, default=None
     )
     layers: Mapped[list[Any]] = mapped_column(default=list)
-    # Bumped whenever the layers or the zone change: the key of the parsed-schedule cache,
-    # exact even when two changes share a timestamp.
-    version: Mapped[int] = mapped_column(default=1)
+    # A fresh random token whenever the layers or the zone change: the key of the
+    # parsed-schedule cache, exact even when two changes share a timestamp or a deleted
+    # schedule's id is reused.
+    revision: Mapped[str] = mapped_column(String(32), default=lambda: uuid.uuid4().hex)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -4,6 +4,7 @@ of the spec: they change daily and are managed through their own routes."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from pydantic import BaseModel
@@ -68,8 +69,8 @@ class ScheduleResource(Resource):
         if spec.team:
             team = resolve_names(ctx, Team, [spec.team], "team", listed=False)[0]
         layers = [layer.model_dump(mode="json", by_alias=True) for layer in spec.layers]
-        if obj.id is not None and (layers != obj.layers or spec.time_zone != obj.time_zone):
-            obj.version = (obj.version or 1) + 1
+        if layers != obj.layers or spec.time_zone != obj.time_zone:
+            obj.revision = uuid.uuid4().hex
         obj.time_zone = spec.time_zone
         obj.description = spec.description
         obj.team = team

@@ -15,7 +15,9 @@ from pydantic import (
     BeforeValidator,
     Field,
     PlainSerializer,
+    PlainValidator,
     SerializerFunctionWrapHandler,
+    WithJsonSchema,
     field_validator,
     model_serializer,
     model_validator,
@@ -54,7 +56,31 @@ def _hh_mm(value: time) -> str:
 TimeOfDay = Annotated[
     time, BeforeValidator(_time_of_day), PlainSerializer(_hh_mm, when_used="json")
 ]
-Instant = AwareDatetime | date
+_INSTANT_HELP = "an ISO 8601 instant with offset (2026-03-02T09:00:00+01:00) or a date (2026-03-02)"
+
+
+def _instant(value: Any) -> datetime | date:
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not {_INSTANT_HELP}") from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"needs a UTC offset: {_INSTANT_HELP}")
+        return value
+    if isinstance(value, date):
+        return value
+    raise ValueError(f"expected {_INSTANT_HELP}")
+
+
+Instant = Annotated[
+    datetime | date,
+    PlainValidator(_instant),
+    PlainSerializer(lambda v: v.isoformat(), when_used="json"),
+    WithJsonSchema({"type": "string", "description": _INSTANT_HELP}),
+]
 """An instant with a UTC offset, or a date: that day at the layer's handoff time (or
 midnight) in the schedule's zone."""
 

@@ -1,5 +1,5 @@
 """Who is on call, the final schedule, coverage gaps, and overrides: load the schedule,
-ask the pure core, answer. Parsed schedules are cached per process by (id, version), so
+ask the pure core, answer. Parsed schedules are cached per process by (id, revision), so
 "who is on call now" across a thousand schedules costs two queries and the core's
 arithmetic; overrides are always read fresh."""
 
@@ -29,7 +29,7 @@ from watchbill.users.models import User
 MAX_RANGE = timedelta(days=366)
 UNTIL_HORIZON = timedelta(days=90)
 _CACHE_MAX = 20_000
-_cache: dict[int, tuple[int, core.Schedule]] = {}
+_cache: dict[int, tuple[str, core.Schedule]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -51,17 +51,17 @@ def get_schedule(session: Session, name: str) -> Schedule:
     return row
 
 
-def _layers(schedule_id: int, version: int, time_zone: str, layers: list[Any]) -> core.Schedule:
-    """The parsed layers of a schedule version (no overrides), from the cache if there."""
+def _layers(schedule_id: int, revision: str, time_zone: str, layers: list[Any]) -> core.Schedule:
+    """The parsed layers of a schedule revision (no overrides), from the cache if there."""
     hit = _cache.get(schedule_id)
-    if hit is not None and hit[0] == version:
+    if hit is not None and hit[0] == revision:
         return hit[1]
     spec = ScheduleSpec.model_validate({"timeZone": time_zone, "layers": layers})
     parsed = compile_schedule(spec)
     with _cache_lock:
         if len(_cache) >= _CACHE_MAX:
             _cache.clear()
-        _cache[schedule_id] = (version, parsed)
+        _cache[schedule_id] = (revision, parsed)
     return parsed
 
 
@@ -91,7 +91,7 @@ def _overrides(
 
 def compiled(session: Session, row: Schedule, start: datetime, end: datetime) -> core.Schedule:
     """The schedule as the core sees it, with the overrides that touch [start, end)."""
-    base = _layers(row.id, row.version, row.time_zone, row.layers)
+    base = _layers(row.id, row.revision, row.time_zone, row.layers)
     overrides = _overrides(session, row.id, start, end).get(row.id, ())
     return dataclasses.replace(base, overrides=overrides)
 
@@ -125,27 +125,27 @@ class OnCall:
 def who_is_on_call(session: Session, at: datetime) -> list[OnCall]:
     """Every schedule and who is on call on it at `at`, by schedule name."""
     rows = session.execute(
-        select(Schedule.id, Schedule.name, Schedule.version, Team.name)
+        select(Schedule.id, Schedule.name, Schedule.revision, Team.name)
         .outerjoin(Team, Team.id == Schedule.team_id)
         .order_by(Schedule.name)
     ).all()
-    stale = [r[0] for r in rows if (_cache.get(r[0]) or (0,))[0] != r[2]]
+    stale = [r[0] for r in rows if (_cache.get(r[0]) or ("",))[0] != r[2]]
     for i in range(0, len(stale), 500):
-        for sid, version, zone, layers in session.execute(
-            select(Schedule.id, Schedule.version, Schedule.time_zone, Schedule.layers).where(
+        for sid, revision, zone, layers in session.execute(
+            select(Schedule.id, Schedule.revision, Schedule.time_zone, Schedule.layers).where(
                 Schedule.id.in_(stale[i : i + 500])
             )
         ):
-            _layers(sid, version, zone, layers)
+            _layers(sid, revision, zone, layers)
     overrides = _overrides(session, None, at, at + timedelta(microseconds=1))
     answers = []
-    for sid, name, version, team in rows:
+    for sid, name, revision, team in rows:
         hit = _cache.get(sid)
-        if hit is not None and hit[0] == version:
+        if hit is not None and hit[0] == revision:
             base = hit[1]
         else:  # evicted or replaced meanwhile by another request
             row = session.get_one(Schedule, sid)
-            base = _layers(sid, row.version, row.time_zone, row.layers)
+            base = _layers(sid, row.revision, row.time_zone, row.layers)
         sched = dataclasses.replace(base, overrides=overrides.get(sid, ()))
         answers.append(OnCall(name, team, at, core.on_call_at(sched, at)))
     return answers

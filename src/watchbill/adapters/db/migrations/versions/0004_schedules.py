@@ -32,7 +32,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.String(length=32), nullable=False),
         sa.Column(
             "created_at", watchbill.adapters.db.base.UTCDateTime(timezone=True), nullable=False
         ),
