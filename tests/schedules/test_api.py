@@ -126,6 +126,7 @@ def _layer(**changes: Any) -> dict[str, Any]:
         (_layer(turn={}), "/layers/0/turn", "exactly one"),
         (_layer(turn={"hours": 1, "days": 1}), "/layers/0/turn", "exactly one"),
         (_layer(turn={"seconds": 0}), "/layers/0/turn/seconds", "greater than or equal to 1"),
+        (_layer(turn={"seconds": 3599}), "/layers/0", "at least an hour"),
         (_layer(end="2026-03-01"), "/layers/0/end", "must be after start"),
         (_layer(rotationStart="2026-03-02T09:00:00"), "/layers/0/rotationStart", ""),
         (_layer(turn={"hours": 12}, handoffTime="09:00"), "/layers/0", "whole days"),
@@ -476,6 +477,13 @@ def test_follow_the_sun_recipe_builds_an_appliable_covered_schedule(
             ok(org.get("/api/v1/schedules/sun/oncall", params={"at": t}, headers=viewer))["user"]
             == who
         )
+    twice = {**body, "regions": [body["regions"][0], body["regions"][0]]}
+    body_twice = problem(
+        org.post("/api/v1/schedule-recipes/follow-the-sun", json=twice, headers=responder), 422
+    )
+    assert "layer names must be unique" in str(body_twice)
+    far = {**body, "start": "9999-01-01"}
+    problem(org.post("/api/v1/schedule-recipes/follow-the-sun", json=far, headers=responder), 422)
     short = {**body, "regions": body["regions"][:2]}
     holed = ok(org.post("/api/v1/schedule-recipes/follow-the-sun", json=short, headers=responder))
     assert holed["covered"] is False

@@ -83,6 +83,10 @@ def test_schedule_page_draws_the_timeline(
         "/oncall/schedules/primary", params={"start": "soon"}, headers={"accept": "text/html"}
     )
     assert bad.status_code == 422
+    edge = org.get(
+        "/oncall/schedules/primary", params={"start": "9999-12-31"}, headers={"accept": "text/html"}
+    )
+    assert edge.status_code == 422
 
 
 def test_responders_add_and_delete_overrides_with_csrf(
@@ -108,7 +112,11 @@ def test_responders_add_and_delete_overrides_with_csrf(
     bad = org.post(
         "/oncall/schedules/primary/overrides", data={**form, "user": "ghost", "csrf": csrf}
     )
-    assert bad.status_code == 422 and "ghost" in bad.text
+    assert bad.status_code == 422
+    edge = org.get(
+        "/oncall/schedules/primary", params={"start": "9999-12-31"}, headers={"accept": "text/html"}
+    )
+    assert edge.status_code == 422 and "ghost" in bad.text
     page = org.get("/oncall/schedules/primary")
     assert f"override-{row.id}" in page.text
     org.post(f"/oncall/schedules/primary/overrides/{row.id}/delete", data={"csrf": csrf})

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import AwareDatetime
 
 from watchbill.auth.principal import Principal
 from watchbill.auth.roles import Role
@@ -20,6 +19,7 @@ from watchbill.schedules import feeds, recipes, service
 from watchbill.schedules.schemas import (
     FeedOut,
     GapsOut,
+    Moment,
     OnCallOut,
     OnCallPage,
     OverrideIn,
@@ -37,12 +37,12 @@ Rt = Annotated[Runtime, Depends(runtime)]
 Responder = Annotated[Principal, Depends(require(Role.RESPONDER))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 Signed = Annotated[Principal, Depends(require(Role.VIEWER))]
-At = Annotated[AwareDatetime | None, Query(description="ISO 8601 instant with offset; default now")]
+At = Annotated[Moment | None, Query(description="ISO 8601 instant with offset; default now")]
 From = Annotated[
-    AwareDatetime | None, Query(alias="from", description="ISO 8601 with offset; default now")
+    Moment | None, Query(alias="from", description="ISO 8601 with offset; default now")
 ]
 To = Annotated[
-    AwareDatetime | None,
+    Moment | None,
     Query(alias="to", description="ISO 8601 with offset; default from + 7 days; at most 1 year"),
 ]
 OverrideId = Annotated[int, Path(ge=1, le=2**63 - 1)]

@@ -24,7 +24,7 @@ from watchbill.resources import service as resources
 from watchbill.resources.schema import check_name
 from watchbill.resources.service import invalid_from
 from watchbill.schedules import feeds, recipes, service
-from watchbill.schedules.schemas import OverrideIn
+from watchbill.schedules.schemas import OverrideIn, in_years
 from watchbill.settings import get_settings
 from watchbill.users.resource import USERS
 
@@ -46,7 +46,14 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 def parse_when(raw: str, tz: ZoneInfo, *, now: datetime, base: datetime, loc: str) -> datetime:
     """A command-line time: now, ISO instant with offset, a date in `tz`, or +N[mhdw]
-    after `base`."""
+    after `base`; between the years schedules live in."""
+    try:
+        return in_years(_parse_when(raw, tz, now=now, base=base, loc=loc))
+    except (ValueError, OverflowError) as exc:
+        raise Invalid(f"bad {loc}", [FieldError(loc, str(exc))]) from exc
+
+
+def _parse_when(raw: str, tz: ZoneInfo, *, now: datetime, base: datetime, loc: str) -> datetime:
     text = raw.strip()
     if text == "now":
         return now

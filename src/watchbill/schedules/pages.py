@@ -22,7 +22,7 @@ from watchbill.resources.service import invalid_from
 from watchbill.schedules import feeds, service
 from watchbill.schedules.models import Schedule
 from watchbill.schedules.resource import SCHEDULES
-from watchbill.schedules.schemas import OverrideIn
+from watchbill.schedules.schemas import OverrideIn, in_years
 from watchbill.users.models import User
 from watchbill.web.deps import Runtime, runtime
 from watchbill.web.pages import TEMPLATES, CsrfField, PageUser, SignedIn, check_csrf, render
@@ -123,7 +123,7 @@ def _local_day(raw: str, tz: ZoneInfo, now: datetime) -> datetime:
         day = now.astimezone(tz).date()
     else:
         try:
-            day = date.fromisoformat(raw)
+            day = in_years(date.fromisoformat(raw))
         except ValueError as exc:
             raise Invalid("bad start", [FieldError("start", "a date, YYYY-MM-DD")]) from exc
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)

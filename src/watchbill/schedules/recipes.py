@@ -10,13 +10,14 @@ answer show that). Weekday/weekend: one layer Monday to Friday, one for the week
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from watchbill.core import schedule as core
 from watchbill.resources.schema import CamelModel, Name
+from watchbill.resources.service import invalid_from
 from watchbill.schedules.compile import compile_schedule
 from watchbill.schedules.schemas import (
     WEEKDAYS,
@@ -25,10 +26,12 @@ from watchbill.schedules.schemas import (
     ScheduleSpec,
     TimeOfDay,
     Weekday,
+    in_years,
 )
 from watchbill.users.schemas import TimeZone
 
 CHECK_SPAN = timedelta(days=365)
+Day = Annotated[date, AfterValidator(in_years)]
 
 
 class Region(CamelModel):
@@ -40,7 +43,7 @@ class Region(CamelModel):
 
 class FollowTheSunIn(CamelModel):
     time_zone: TimeZone = "UTC"
-    start: date = Field(description="the first day of the schedule")
+    start: Day = Field(description="the first day of the schedule")
     turn: Length = Field(
         default_factory=lambda: Length(weeks=1), description="each member's turn in a region"
     )
@@ -56,7 +59,7 @@ class Rotation(CamelModel):
 
 class WeekdayWeekendIn(CamelModel):
     time_zone: TimeZone = "UTC"
-    start: date = Field(description="the first day of the schedule")
+    start: Day = Field(description="the first day of the schedule")
     team: Name | None = None
     description: str = Field(default="", max_length=4000)
     weekday: Rotation
@@ -91,9 +94,18 @@ def _span(start: time, end: time) -> dict[str, int]:
     return Length.of(seconds % 86_400 or 86_400).model_dump()
 
 
+def _spec(data: dict[str, Any]) -> ScheduleSpec:
+    """The built spec; what the schedule itself refuses (e.g. two regions of one name)
+    is reported as bad input, not as a failure of the recipe."""
+    try:
+        return ScheduleSpec.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_from(exc, prefix="spec") from exc
+
+
 def follow_the_sun(body: FollowTheSunIn) -> ScheduleSpec:
     """One layer per region, restricted to its daily window, all rotating from `start`."""
-    return ScheduleSpec.model_validate(
+    return _spec(
         {
             "timeZone": body.time_zone,
             "description": body.description,
@@ -145,7 +157,7 @@ def weekday_weekend(body: WeekdayWeekendIn) -> ScheduleSpec:
             ],
         }
 
-    return ScheduleSpec.model_validate(
+    return _spec(
         {
             "timeZone": body.time_zone,
             "description": body.description,

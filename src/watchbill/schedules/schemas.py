@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BeforeValidator,
     Field,
@@ -32,6 +33,7 @@ MAX_LAYERS = 20
 MAX_MEMBERS = 100
 MAX_RESTRICTIONS = 21
 WEEK = 7 * 86_400
+MIN_TURN = 3600
 
 
 def _time_of_day(value: Any) -> Any:
@@ -49,13 +51,36 @@ def _weekday(value: Any) -> Any:
     return value
 
 
+def _wall_clock(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("a wall-clock time in the schedule's zone, without offset")
+    return value
+
+
 def _hh_mm(value: time) -> str:
     return value.strftime("%H:%M" if not value.second else "%H:%M:%S")
 
 
 TimeOfDay = Annotated[
-    time, BeforeValidator(_time_of_day), PlainSerializer(_hh_mm, when_used="json")
+    time,
+    BeforeValidator(_time_of_day),
+    AfterValidator(_wall_clock),
+    PlainSerializer(_hh_mm, when_used="json"),
 ]
+YEARS = (1970, 2200)
+
+
+def in_years(value: Any) -> Any:
+    """Schedules live between 1970 and 2200: far enough for any rotation, near enough
+    that adding a year or looking back a week never leaves the calendar."""
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise ValueError(f"must be between the years {YEARS[0]} and {YEARS[1]}")
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(in_years)]
+"""An instant with a UTC offset, within the years schedules live in."""
+
 _INSTANT_HELP = "an ISO 8601 instant with offset (2026-03-02T09:00:00+01:00) or a date (2026-03-02)"
 
 
@@ -69,9 +94,9 @@ def _instant(value: Any) -> datetime | date:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"needs a UTC offset: {_INSTANT_HELP}")
-        return value
+        return in_years(value)
     if isinstance(value, date):
-        return value
+        return in_years(value)
     raise ValueError(f"expected {_INSTANT_HELP}")
 
 
@@ -151,8 +176,6 @@ class RestrictionSpec(OmitUnset):
         if self.duration.total_seconds > limit:
             most = "24 hours" if self.type == "daily" else "7 days"
             raise ValueError(f"a {self.type} restriction lasts at most {most}")
-        if self.start_time.tzinfo is not None:
-            raise ValueError("startTime is a wall-clock time in the schedule's zone; no offset")
         return self
 
     def week_intervals(self) -> list[tuple[int, int]]:
@@ -198,7 +221,7 @@ class LayerSpec(OmitUnset):
         default=None, description="when the layer takes effect (default: rotationStart)"
     )
     end: Instant | None = Field(default=None, description="when the layer stops (default: never)")
-    turn: Length = Field(description="each member's turn")
+    turn: Length = Field(description="each member's turn, at least an hour")
     handoff_time: TimeOfDay | None = Field(
         default=None,
         description='time of day of handoffs for turns of whole days, e.g. "09:00"; '
@@ -208,11 +231,11 @@ class LayerSpec(OmitUnset):
 
     @model_validator(mode="after")
     def _consistent(self) -> LayerSpec:
-        if self.handoff_time is not None:
-            if self.turn.total_seconds % 86_400:
-                raise ValueError("handoffTime is for turns of whole days or weeks")
-            if self.handoff_time.tzinfo is not None:
-                raise ValueError("handoffTime is a wall-clock time in the schedule's zone")
+        if self.turn.total_seconds < MIN_TURN:
+            # PagerDuty's minimum too; it also bounds a year of shifts to 8,784 a layer.
+            raise ValueError("a turn lasts at least an hour (3600 seconds)")
+        if self.handoff_time is not None and self.turn.total_seconds % 86_400:
+            raise ValueError("handoffTime is for turns of whole days or weeks")
         return self
 
     @field_validator("restrictions")
@@ -292,8 +315,8 @@ class OnCallPage(CamelModel):
 
 class OverrideIn(CamelModel):
     user: Name
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Moment
+    end: Moment
 
     @model_validator(mode="after")
     def _ordered(self) -> OverrideIn:
