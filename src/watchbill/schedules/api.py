@@ -4,7 +4,7 @@ iCalendar feed at /ical/<secret>.ics (the secret is the credential)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -25,6 +25,7 @@ from watchbill.schedules.schemas import (
     OverrideIn,
     OverrideOut,
     OverridePage,
+    ScheduleSpec,
     ShiftsOut,
 )
 from watchbill.users.resource import USERS
@@ -181,7 +182,7 @@ def revoke_user_feed(name: PathName, principal: Signed, rt: Rt) -> Response:
     return Response(status_code=204)
 
 
-def _recipe_answer(spec: Any, start: Any) -> dict[str, Any]:
+def _recipe_answer(spec: ScheduleSpec, start: date) -> dict[str, Any]:
     found = recipes.coverage(spec, start)
     return {
         "spec": spec.model_dump(mode="json", by_alias=True),

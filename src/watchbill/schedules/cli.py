@@ -24,7 +24,7 @@ from watchbill.resources import service as resources
 from watchbill.resources.schema import check_name
 from watchbill.resources.service import invalid_from
 from watchbill.schedules import feeds, recipes, service
-from watchbill.schedules.schemas import OverrideIn, in_years
+from watchbill.schedules.schemas import OverrideIn, ScheduleSpec, in_years
 from watchbill.settings import get_settings
 from watchbill.users.resource import USERS
 
@@ -276,7 +276,7 @@ def feed_cmd(
 # ---------------------------------------------------------------- recipes
 
 
-def _write_recipe(name: str, spec: BaseModel, start: date, output: Path | None) -> None:
+def _write_recipe(name: str, spec: ScheduleSpec, start: date, output: Path | None) -> None:
     check_name(name, "--name")
     doc = {
         "apiVersion": API_VERSION,
@@ -289,7 +289,7 @@ def _write_recipe(name: str, spec: BaseModel, start: date, output: Path | None) 
         output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    found = recipes.coverage(spec, start)  # type: ignore[arg-type]
+    found = recipes.coverage(spec, start)
     if not found:
         typer.echo("coverage: every hour of the first year is covered", err=True)
         return

@@ -38,8 +38,9 @@ def check_range(start: datetime, end: datetime, *, limit: timedelta = MAX_RANGE)
     if end <= start:
         raise Invalid("empty range", [FieldError("query.to", "must be after from")])
     if end - start > limit:
+        year = " (one year)" if limit == MAX_RANGE else ""
         raise Invalid(
-            f"the range is too long: at most {limit.days} days (one year) at a time",
+            f"the range is too long: at most {limit.days} days{year} at a time",
             [FieldError("query.to", f"at most {limit.days} days after from; ask in parts")],
         )
 
