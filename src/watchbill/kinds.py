@@ -10,8 +10,17 @@ from watchbill.catalog.resources import COMPONENTS, SERVICES, TEAMS
 from watchbill.notify.providers import PROVIDERS
 from watchbill.resources.base import Resource
 from watchbill.routing.resource import ROUTING_RULES
+from watchbill.schedules.resource import SCHEDULES
 from watchbill.users.resource import USERS
 
-KINDS: list[Resource] = [USERS, TEAMS, SERVICES, COMPONENTS, ROUTING_RULES, PROVIDERS]
+KINDS: list[Resource] = [
+    USERS,
+    TEAMS,
+    SCHEDULES,
+    SERVICES,
+    COMPONENTS,
+    ROUTING_RULES,
+    PROVIDERS,
+]
 BY_KIND: dict[str, Resource] = {r.kind: r for r in KINDS}
 BY_PLURAL: dict[str, Resource] = {r.plural: r for r in KINDS}

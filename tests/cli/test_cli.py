@@ -33,7 +33,7 @@ from watchbill.core.clock import FakeClock
 from watchbill.users.models import User
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
-DEMO_TOTAL = 25 + 6 + 21 + 8
+DEMO_TOTAL = 25 + 6 + 3 + 21 + 8  # users, teams, schedules, services, components
 PASSWORD = "correct horse battery staple"
 
 

@@ -193,3 +193,41 @@ def test_invalid_layers_are_refused():
         Restriction("daily", time(9), timedelta(hours=25))
     with pytest.raises(ValueError):
         Override("a", BASE, BASE)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    zone=st.sampled_from([*ZONES, "Europe/London", "America/Sao_Paulo"]),
+    start_minute=st.integers(min_value=0, max_value=1439),
+    minutes=st.integers(min_value=1, max_value=7 * 1440),
+    weekly=st.booleans(),
+    day=st.integers(min_value=1, max_value=7),
+    t=instants,
+    probe=st.integers(min_value=0, max_value=3 * 86400),
+)
+def test_point_lookup_agrees_with_the_shift_list(
+    zone, start_minute, minutes, weekly, day, t, probe
+):
+    """on_call_at answers from the restriction windows directly; it must name exactly the
+    person final_shifts has at that instant, on DST days and in repeated hours too."""
+    if not weekly:
+        minutes = min(minutes, 1440)
+    restriction = Restriction(
+        "weekly" if weekly else "daily",
+        time(start_minute // 60, start_minute % 60),
+        timedelta(minutes=minutes),
+        day,
+    )
+    tz = ZoneInfo(zone)
+    layer = Layer(
+        "r",
+        ("ann", "bob", "cy"),
+        datetime(2025, 6, 1, 2, 30, tzinfo=tz),
+        3600 * 5,
+        restrictions=(restriction,),
+    )
+    sched = Schedule(zone, (Layer("base", ("dee",), BASE, 86400 * 7), layer))
+    at = t + timedelta(seconds=probe)
+    shifts = final_shifts(sched, t, t + timedelta(days=4))
+    expected = next((s.user for s in shifts if s.start <= at < s.end), None)
+    assert on_call_at(sched, at) == expected

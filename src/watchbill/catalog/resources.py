@@ -21,6 +21,7 @@ from watchbill.integrations import service as integrations
 from watchbill.resources.base import FilterModel, Resource
 from watchbill.resources.schema import Name, ShortText
 from watchbill.resources.service import text_match
+from watchbill.schedules.models import Schedule
 from watchbill.users.models import User
 
 
@@ -80,6 +81,11 @@ class TeamResource(Resource):
         ).all()
         if owned:
             raise Conflict(f"team {obj.name!r} still owns services: {', '.join(owned)}")
+        schedules = ctx.session.scalars(
+            select(Schedule.name).where(Schedule.team_id == obj.id).order_by(Schedule.name)
+        ).all()
+        if schedules:
+            raise Conflict(f"team {obj.name!r} still owns schedules: {', '.join(schedules)}")
 
 
 class ServiceFilters(FilterModel):

@@ -19,6 +19,7 @@ COLUMNS = {
     "services": ["name", "tier", "ownerTeam", "dependsOn", "revenuePerHour"],
     "components": ["name", "group", "public", "services"],
     "routing-rules": ["name", "order", "suppress", "description"],
+    "schedules": ["name", "timeZone", "team", "layers", "description"],
 }
 
 

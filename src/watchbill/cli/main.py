@@ -41,6 +41,7 @@ from watchbill.resources import service
 from watchbill.resources.schema import check_name
 from watchbill.resources.service import invalid_from
 from watchbill.routing import cli as routing_cli
+from watchbill.schedules import cli as schedules_cli
 from watchbill.settings import get_settings
 from watchbill.users.resource import USERS
 from watchbill.users.schemas import UserSpec
@@ -65,6 +66,7 @@ alerts_cli.register(app)
 app.add_typer(incidents_cli.app, name="incidents")
 app.add_typer(integrations_cli.app, name="integrations")
 app.add_typer(notify_cli.app, name="notify")
+app.add_typer(schedules_cli.app, name="oncall")
 catalog.register(app, {"users": users_app})
 
 

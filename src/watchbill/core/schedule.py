@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -147,25 +147,58 @@ class _Turns:
         return self.layer.users[k % len(self.layer.users)]
 
 
+@lru_cache(maxsize=65_536)
+def _window(restriction: Restriction, tz: ZoneInfo, day: date) -> tuple[datetime, datetime]:
+    """The instants of the window that opens on wall-clock `day` (cached: schedules share
+    restrictions, and "who is on call now" asks about the same few days over and over)."""
+    start_wall = datetime.combine(day, restriction.start_time)
+    return _instant(start_wall, tz), _instant(start_wall + restriction.duration, tz)
+
+
+def _opening_days(restriction: Restriction, first: date, last: date) -> list[date]:
+    """The days in [first, last] on which the restriction's windows open."""
+    if restriction.kind == "weekly":
+        first += timedelta(days=(restriction.start_day - first.isoweekday()) % 7)
+        step = 7
+    else:
+        step = 1
+    return [first + timedelta(days=i) for i in range(0, (last - first).days + 1, step)]
+
+
 def _restriction_windows(
     restriction: Restriction, tz: ZoneInfo, t1: datetime, t2: datetime
 ) -> list[tuple[datetime, datetime]]:
     """The restriction's windows that overlap [t1, t2), as instants."""
+    # A window may open a whole period (plus a DST hour) before t1 and still be open.
     period = timedelta(days=1 if restriction.kind == "daily" else 7)
     first = _wall(t1, tz).date() - period - timedelta(days=1)
-    if restriction.kind == "weekly":
-        first -= timedelta(days=(first.isoweekday() - restriction.start_day) % 7)
-    windows = []
-    day = first
     last = _wall(t2, tz).date() + timedelta(days=1)
-    while day <= last:
-        start_wall = datetime.combine(day, restriction.start_time)
-        start = _instant(start_wall, tz)
-        end = _instant(start_wall + restriction.duration, tz)
+    windows = []
+    for day in _opening_days(restriction, first, last):
+        start, end = _window(restriction, tz, day)
         if start < t2 and end > t1 and start < end:
             windows.append((max(start, t1), min(end, t2)))
-        day += period
     return windows
+
+
+def _in_window(restriction: Restriction, tz: ZoneInfo, t: datetime) -> bool:
+    """Whether instant t lies in one of the restriction's windows: the point case of
+    `_restriction_windows`, without building the list."""
+    period = timedelta(days=1 if restriction.kind == "daily" else 7)
+    today = _wall(t, tz).date()
+    for day in _opening_days(restriction, today - period - timedelta(days=1), today):
+        start, end = _window(restriction, tz, day)
+        if start <= t < end:
+            return True
+    # In a repeated (fall-back) hour, a window opening "later" on the wall clock may
+    # already have opened.
+    tomorrow = today + timedelta(days=1)
+    return any(
+        start <= t < end
+        for start, end in (
+            _window(restriction, tz, d) for d in _opening_days(restriction, tomorrow, tomorrow)
+        )
+    )
 
 
 def _union(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -279,10 +312,7 @@ def on_call_at(schedule: Schedule, t: datetime) -> str | None:
     for layer in reversed(schedule.layers):
         if t < layer.start or (layer.end is not None and t >= layer.end):
             continue
-        if layer.restrictions and not any(
-            _restriction_windows(r, tz, t, t + timedelta(microseconds=1))
-            for r in layer.restrictions
-        ):
+        if layer.restrictions and not any(_in_window(r, tz, t) for r in layer.restrictions):
             continue
         turns = _Turns(layer, tz)
         return turns.user(turns.index(t))

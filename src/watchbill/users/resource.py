@@ -13,6 +13,7 @@ from watchbill.errors import Conflict, FieldError, Forbidden, Invalid
 from watchbill.resources.base import FilterModel, Resource
 from watchbill.resources.schema import ShortText
 from watchbill.resources.service import text_match
+from watchbill.schedules.models import Schedule, ScheduleOverride, schedule_members
 from watchbill.users.models import ContactMethod, User
 from watchbill.users.notification_rules import NotificationRulesSpec
 from watchbill.users.schemas import ContactMethodSpec, UserSpec
@@ -96,6 +97,36 @@ class UserResource(Resource):
             raise Forbidden("only an owner can delete an owner")
         if obj.role == Role.OWNER:
             _keep_an_owner(ctx, obj)
+        _not_on_call(ctx, obj)
+
+
+def _not_on_call(ctx: Ctx, obj: User) -> None:
+    """Refuse to delete someone a schedule still names, or who holds an override that has
+    not ended: silently dropping them would leave a gap nobody chose. Past overrides go
+    with the user (the audit log keeps them)."""
+    schedules = ctx.session.scalars(
+        select(Schedule.name)
+        .join(schedule_members, schedule_members.c.schedule_id == Schedule.id)
+        .where(schedule_members.c.user_id == obj.id)
+        .order_by(Schedule.name)
+    ).all()
+    if schedules:
+        raise Conflict(
+            f"user {obj.name!r} is on schedules: {', '.join(schedules)}; "
+            "take them off those layers first"
+        )
+    overrides = ctx.session.scalars(
+        select(Schedule.name)
+        .join(ScheduleOverride, ScheduleOverride.schedule_id == Schedule.id)
+        .where(ScheduleOverride.user_id == obj.id, ScheduleOverride.ends_at > ctx.now())
+        .distinct()
+        .order_by(Schedule.name)
+    ).all()
+    if overrides:
+        raise Conflict(
+            f"user {obj.name!r} has current or future overrides on schedules: "
+            f"{', '.join(overrides)}; delete those overrides first"
+        )
 
 
 def _keep_an_owner(ctx: Ctx, obj: User) -> None:

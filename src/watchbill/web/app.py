@@ -36,6 +36,8 @@ from watchbill.notify import pages as notify_pages
 from watchbill.notify.secret import server_key
 from watchbill.resources.api import resource_router
 from watchbill.routing import api as routing_api
+from watchbill.schedules import api as schedules_api
+from watchbill.schedules import pages as schedules_pages
 from watchbill.settings import Settings, get_settings
 from watchbill.web import health, problems
 from watchbill.web import pages as web_pages
@@ -120,12 +122,15 @@ def create_app(
     app.include_router(incidents_api.router)
     app.include_router(integrations_api.router)
     app.include_router(notify_api.router)
+    app.include_router(schedules_api.router)
+    app.include_router(schedules_api.public)
 
     app.include_router(web_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(catalog_pages.router)
     app.include_router(alerts_pages.router)
     app.include_router(incidents_pages.router)
+    app.include_router(schedules_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(notify_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

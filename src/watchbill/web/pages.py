@@ -273,7 +273,6 @@ def setup_submit(
 
 
 AREAS = {
-    "oncall": "Schedules, escalation policies and who is on call now.",
     "changes": "Deployments, change requests, approval gates and freeze windows.",
     "slos": "SLOs, error budgets and burn-rate alerts.",
     "cost": "Cost per service and team from FOCUS billing exports.",

@@ -10,6 +10,7 @@ from watchbill.integrations import models as integration_models
 from watchbill.jobs import models as job_models
 from watchbill.notify import models as notify_models
 from watchbill.routing import models as routing_models
+from watchbill.schedules import models as schedule_models
 from watchbill.users import models as user_models
 
 metadata = Base.metadata
@@ -25,5 +26,6 @@ __all__ = [
     "metadata",
     "notify_models",
     "routing_models",
+    "schedule_models",
     "user_models",
 ]

@@ -1,0 +1,276 @@
+"""Who is on call now, and a year of a schedule: the on-call read paths at scale.
+
+    .venv/bin/python benchmarks/oncall_now.py                     # SQLite file
+    .venv/bin/python benchmarks/oncall_now.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+Fills a scratch database (a SQLite file in a temporary directory; with --postgres also
+a scratch database on that server, dropped at the end) with 1,000 schedules of three
+layers each (a weekly rotation, a nights layer with a daily restriction, a weekend layer
+with a weekly restriction) across 60 people, written through the real Schedule resource,
+and 3 overrides per schedule (two past, one future) plus a current one on every tenth
+schedule. Then it times:
+
+    oncall_now_cold     service.who_is_on_call for all 1,000 schedules, parse cache empty
+    oncall_now          the same, warm: 2 queries + the core (target ≤ 50 ms)
+    oncall_now_api      GET /api/v1/oncall inside the app (auth, JSON; informational)
+    oncall_now_core     the pure core alone: on_call_at over 1,000 parsed schedules
+    year_5_layers       core final_shifts for one year of a 5-layer schedule with
+                        restrictions and 50 overrides (target ≤ 50 ms)
+
+Prints one JSON line per figure: wall-clock p50/p99 in ms and CPU p50 (process time:
+what one dedicated core would take; it does not grow when other processes compete for
+the CPUs, wall time does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from watchbill.adapters.clock import system_clock
+from watchbill.adapters.db.engine import Database
+from watchbill.adapters.db.migrate import upgrade
+from watchbill.auth import service as auth
+from watchbill.auth.principal import Principal
+from watchbill.auth.roles import Role
+from watchbill.context import Ctx
+from watchbill.core import schedule as core
+from watchbill.resources import service as resources
+from watchbill.schedules import service
+from watchbill.schedules.models import ScheduleOverride
+from watchbill.schedules.resource import SCHEDULES
+from watchbill.schedules.schemas import ScheduleSpec
+from watchbill.settings import Settings
+from watchbill.users.models import User
+from watchbill.users.resource import USERS
+from watchbill.users.schemas import UserSpec
+from watchbill.web.app import create_app
+
+SCHEDULES_N = 1000
+PEOPLE = 60
+OWNER = Principal(kind="cli", name="bench", role=Role.OWNER, source_ip="local")
+ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Sydney", "UTC"]
+
+
+def spec(i: int) -> ScheduleSpec:
+    people = [f"p{(i * 7 + k) % PEOPLE:02d}" for k in range(6)]
+    return ScheduleSpec.model_validate(
+        {
+            "timeZone": ZONES[i % len(ZONES)],
+            "layers": [
+                {
+                    "name": "week",
+                    "users": people[:4],
+                    "rotationStart": "2025-01-06",
+                    "handoffTime": f"{8 + i % 3:02d}:00",
+                    "turn": {"weeks": 1},
+                },
+                {
+                    "name": "nights",
+                    "users": people[4:],
+                    "rotationStart": "2025-01-06",
+                    "turn": {"days": 1 + i % 3},
+                    "restrictions": [
+                        {
+                            "type": "daily",
+                            "startTime": f"{18 + i % 4}:00",
+                            "duration": {"hours": 12},
+                        }
+                    ],
+                },
+                {
+                    "name": "weekend",
+                    "users": people[1:3],
+                    "rotationStart": "2025-01-06",
+                    "turn": {"weeks": 1},
+                    "restrictions": [
+                        {
+                            "type": "weekly",
+                            "startDay": "saturday",
+                            "startTime": "09:00",
+                            "duration": {"hours": 36},
+                        }
+                    ],
+                },
+            ],
+        }
+    )
+
+
+def fill(db: Database, now: datetime) -> None:
+    with db.transaction() as session:
+        ctx = Ctx(session, OWNER, system_clock)
+        for p in range(PEOPLE):
+            resources.put(ctx, USERS, f"p{p:02d}", UserSpec(email=f"p{p:02d}@example.com"))
+        for i in range(SCHEDULES_N):
+            row = resources.put(ctx, SCHEDULES, f"s{i:04d}", spec(i)).obj
+            user_ids = [u.id for u in row.members]
+            # Two past and one future override each; every tenth schedule also has one
+            # now (an override answers at once, so most must go through the layers).
+            offsets = (-72, -30, 20, -1) if i % 10 == 0 else (-72, -30, 20)
+            for k, offset in enumerate(offsets):
+                session.add(
+                    ScheduleOverride(
+                        schedule_id=row.id,
+                        user_id=user_ids[(i + k) % len(user_ids)],
+                        starts_at=now + timedelta(hours=offset),
+                        ends_at=now + timedelta(hours=offset + 4),
+                        created_by="bench",
+                        created_at=now,
+                    )
+                )
+        session.flush()
+        assert session.query(User).count() == PEOPLE
+
+
+def timed(fn: Callable[[], Any], runs: int) -> dict[str, float]:
+    walls, cpus = [], []
+    for _ in range(runs):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        cpus.append((time.process_time() - c) * 1000)
+        walls.append((time.perf_counter() - w) * 1000)
+    walls.sort()
+    return {
+        "p50_ms": round(statistics.median(walls), 2),
+        "p99_ms": round(walls[min(len(walls) - 1, int(len(walls) * 0.99))], 2),
+        "cpu_p50_ms": round(statistics.median(cpus), 2),
+    }
+
+
+def emit(name: str, figures: dict[str, float], **extra: Any) -> None:
+    print(json.dumps({"figure": name, **figures, **extra}), flush=True)
+
+
+def year_schedule() -> core.Schedule:
+    tz = "America/New_York"
+    start = datetime(2025, 1, 6, 9, tzinfo=UTC)
+    layers = tuple(
+        core.Layer(
+            f"l{i}",
+            ("a", "b", "c", "d")[: 2 + i % 3],
+            start,
+            86_400 * (1 + i),
+            restrictions=(
+                (core.Restriction("daily", dtime(6 + 3 * i), timedelta(hours=9)),) if i else ()
+            ),
+        )
+        for i in range(5)
+    )
+    overrides = tuple(
+        core.Override(
+            "o",
+            datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=7 * k),
+            datetime(2026, 1, 1, 5, tzinfo=UTC) + timedelta(days=7 * k),
+        )
+        for k in range(50)
+    )
+    return core.Schedule(tz, layers, overrides)
+
+
+@contextmanager
+def scratch(postgres: str | None) -> Iterator[str]:
+    if postgres is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
+        return
+    name = f"watchbill_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def measure(url: str, runs: int) -> None:
+    upgrade(url)
+    db = Database(url, pool_size=4)
+    now = system_clock.now()
+    started = time.perf_counter()
+    fill(db, now)
+    dialect = db.dialect
+    print(
+        json.dumps({"filled": dialect, "seconds": round(time.perf_counter() - started, 1)}),
+        file=sys.stderr,
+    )
+    service._cache.clear()
+    with db.read() as session:
+        emit(
+            "oncall_now_cold",
+            timed(lambda: service.who_is_on_call(session, now), 1),
+            database=dialect,
+            schedules=SCHEDULES_N,
+        )
+        answers = service.who_is_on_call(session, now)
+        assert len(answers) == SCHEDULES_N and all(a.user for a in answers)
+        emit(
+            "oncall_now",
+            timed(lambda: service.who_is_on_call(session, now), runs),
+            target_ms=50,
+            database=dialect,
+            schedules=SCHEDULES_N,
+        )
+    parsed = [service._cache[k][1] for k in sorted(service._cache)]
+    emit(
+        "oncall_now_core",
+        timed(lambda: [core.on_call_at(s, now) for s in parsed], runs),
+        database=dialect,
+        schedules=len(parsed),
+    )
+    with db.transaction() as session:
+        ctx = Ctx(session, OWNER, system_clock)
+        token = auth.create_token(ctx, name="bench", role=Role.VIEWER).secret
+    app = create_app(Settings(database_url=url), db=db, run_worker=False)
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(app) as client:
+        assert client.get("/api/v1/oncall", headers=headers).status_code == 200
+        emit(
+            "oncall_now_api",
+            timed(lambda: client.get("/api/v1/oncall", headers=headers), max(1, runs // 2)),
+            database=dialect,
+            schedules=SCHEDULES_N,
+        )
+    db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--postgres", help="also run on this PostgreSQL server URL")
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+    targets = [None] + ([args.postgres] if args.postgres else [])
+    sched = year_schedule()
+    y0, y1 = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    shifts = core.final_shifts(sched, y0, y1)
+    emit(
+        "year_5_layers",
+        timed(lambda: core.final_shifts(sched, y0, y1), args.runs),
+        target_ms=50,
+        shifts=len(shifts),
+    )
+    for pg in targets:
+        with scratch(pg) as url:
+            measure(url, args.runs)
+
+
+if __name__ == "__main__":
+    main()
