@@ -7,6 +7,7 @@ follow from this list.
 from __future__ import annotations
 
 from watchbill.catalog.resources import COMPONENTS, SERVICES, TEAMS
+from watchbill.escalation.resource import ESCALATION_POLICIES
 from watchbill.notify.providers import PROVIDERS
 from watchbill.resources.base import Resource
 from watchbill.routing.resource import ROUTING_RULES
@@ -17,6 +18,7 @@ KINDS: list[Resource] = [
     USERS,
     TEAMS,
     SCHEDULES,
+    ESCALATION_POLICIES,
     SERVICES,
     COMPONENTS,
     ROUTING_RULES,

@@ -21,6 +21,8 @@ from watchbill.catalog.resources import SERVICES
 from watchbill.catalog.schemas import ServiceSpec
 from watchbill.context import Ctx
 from watchbill.core.clock import FakeClock
+from watchbill.escalation.resource import ESCALATION_POLICIES
+from watchbill.escalation.schemas import EscalationPolicySpec
 from watchbill.incidents.models import Incident, IncidentEvent
 from watchbill.intake.events import TRIGGER, AlertEvent
 from watchbill.jobs.models import Job
@@ -28,6 +30,8 @@ from watchbill.resources import service as resources
 from watchbill.routing.resource import ROUTING_RULES
 from watchbill.routing.schemas import RoutingRuleSpec
 from watchbill.settings import get_settings
+from watchbill.users.resource import USERS
+from watchbill.users.schemas import UserSpec
 
 PROBLEM = "application/problem+json"
 
@@ -52,6 +56,21 @@ def make_services(
             svc.escalation_policy = (policies or {}).get(name)
             ids[name] = svc.id
     return ids
+
+
+def make_policy(db: Database, clock: FakeClock, name: str, user: str = "oncall") -> None:
+    """An escalation policy paging one user (created too), for rules and services to name."""
+    with db.transaction() as session:
+        ctx = Ctx(session, OWNER, clock)
+        resources.put(ctx, USERS, user, UserSpec(email=f"{user}@example.com"))
+        resources.put(
+            ctx,
+            ESCALATION_POLICIES,
+            name,
+            EscalationPolicySpec.model_validate(
+                {"levels": [{"targets": [{"type": "user", "name": user}]}]}
+            ),
+        )
 
 
 def make_rule(db: Database, clock: FakeClock, name: str, **spec: Any) -> None:

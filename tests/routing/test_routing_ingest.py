@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.routing.helpers import fire, make_rule, make_services
+from tests.routing.helpers import fire, make_policy, make_rule, make_services
 from watchbill.adapters.db.engine import Database
 from watchbill.core.clock import FakeClock
 from watchbill.routing.models import RoutingRule
@@ -62,6 +62,7 @@ def test_rule_reroutes_to_another_service_and_sets_its_fields(
 
 def test_rule_sets_escalation_policy_and_matches_text(db: Database, clock: FakeClock) -> None:
     ids = make_services(db, clock, "web", policies={"web": "web-oncall"})
+    make_policy(db, clock, "payments-oncall")
     make_rule(
         db,
         clock,

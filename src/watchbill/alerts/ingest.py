@@ -21,12 +21,12 @@ from watchbill.alerts.rules import ActiveRules, ConfigCache, Decision, decide
 from watchbill.catalog.models import Service
 from watchbill.core.grouping import accepts, group_key
 from watchbill.core.lifecycle import Status
+from watchbill.incidents.jobs import INCIDENT_TRIGGERED_JOB, announce
 from watchbill.incidents.models import Incident, IncidentEvent
 from watchbill.incidents.severity import default_urgency, severity_from_alert
 from watchbill.intake.events import ACKNOWLEDGE, RESOLVE, TRIGGER, AlertEvent
 from watchbill.jobs.queue import enqueue
 
-INCIDENT_TRIGGERED_JOB = "incident.triggered"
 MAX_SUPPRESSED = 500
 SYSTEM_ACTOR = "system:watchbill"
 
@@ -594,6 +594,8 @@ def _write_incident_changes(batch: _Batch, refs: list[_IncidentRef]) -> None:
     ]
     if acks:
         batch.conn.execute(_ACK_INCIDENTS, acks)
+        for ack in acks:
+            announce(batch.conn, ack["b_id"], Status.ACKNOWLEDGED.value, batch.now)
 
 
 def _auto_resolve(batch: _Batch, refs: list[_IncidentRef]) -> None:
@@ -607,6 +609,8 @@ def _auto_resolve(batch: _Batch, refs: list[_IncidentRef]) -> None:
         return
     batch.conn.execute(_RESOLVE_INCIDENTS, {"ids": [r.id for r in done], "now": batch.now})
     for ref in done:
+        assert ref.id is not None
+        announce(batch.conn, ref.id, Status.RESOLVED.value, batch.now)
         ref.status = Status.RESOLVED.value
         ref.timeline.append(
             _entry(

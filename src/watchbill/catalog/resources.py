@@ -17,6 +17,7 @@ from watchbill.catalog.schemas import (
 )
 from watchbill.context import Ctx
 from watchbill.errors import Conflict, FieldError, Invalid
+from watchbill.escalation.models import EscalationPolicy
 from watchbill.integrations import service as integrations
 from watchbill.resources.base import FilterModel, Resource
 from watchbill.resources.schema import Name, ShortText
@@ -115,6 +116,7 @@ class ServiceResource(Resource):
             grouping=GroupingSpec(
                 by=list(obj.group_by or []), window_seconds=obj.group_window_seconds
             ),
+            escalation_policy=obj.escalation_policy,
             integrations=[
                 IntegrationSpec(
                     name=i.name,
@@ -146,6 +148,11 @@ class ServiceResource(Resource):
         obj.auto_resolve = spec.auto_resolve
         obj.group_by = list(spec.grouping.by)
         obj.group_window_seconds = spec.grouping.window_seconds
+        if spec.escalation_policy is not None:
+            resolve_names(
+                ctx, EscalationPolicy, [spec.escalation_policy], "escalationPolicy", listed=False
+            )
+        obj.escalation_policy = spec.escalation_policy
         integrations.sync(ctx, obj, spec.integrations)
 
     def filter(self, stmt: Select[Any], filters: BaseModel) -> Select[Any]:

@@ -82,6 +82,9 @@ class ServiceSpec(CamelModel):
         default=True, description="resolve an incident when all of its alerts resolve"
     )
     grouping: GroupingSpec = Field(default_factory=GroupingSpec)
+    escalation_policy: Name | None = Field(
+        default=None, description="the escalation policy that pages for this service's incidents"
+    )
     integrations: list[IntegrationSpec] = Field(default_factory=list, max_length=50)
 
     _depends_unique = field_validator("depends_on")(_unique)

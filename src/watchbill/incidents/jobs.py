@@ -1,39 +1,27 @@
-"""The durable job an incident's trigger enqueues; on-call escalation builds on it."""
+"""The durable jobs an incident's status changes enqueue, in the transaction that made
+the change: escalation listens to them (see watchbill.escalation.engine), so paging
+starts, stops and restarts exactly once per change, whoever made it."""
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from datetime import datetime
 
-from watchbill.alerts.ingest import INCIDENT_TRIGGERED_JOB, SYSTEM_ACTOR
-from watchbill.incidents.models import Incident, IncidentEvent
-from watchbill.jobs.handlers import JobRun, registry
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from watchbill.core.lifecycle import Status
+from watchbill.jobs.queue import enqueue
+
+INCIDENT_TRIGGERED_JOB = "incident.triggered"
+INCIDENT_ACKNOWLEDGED_JOB = "incident.acknowledged"
+INCIDENT_RESOLVED_JOB = "incident.resolved"
+STATUS_JOBS = {
+    Status.TRIGGERED.value: INCIDENT_TRIGGERED_JOB,
+    Status.ACKNOWLEDGED.value: INCIDENT_ACKNOWLEDGED_JOB,
+    Status.RESOLVED.value: INCIDENT_RESOLVED_JOB,
+}
 
 
-@registry.register(INCIDENT_TRIGGERED_JOB)
-def incident_triggered(run: JobRun) -> None:
-    """Record on the timeline what escalation did; without a policy, say plainly that
-    nobody was paged (escalation policies arrive with the on-call capability)."""
-    incident_id = int(run.payload["incidentId"])
-    row = run.session.execute(
-        select(Incident.escalation_policy, Incident.status).where(Incident.id == incident_id)
-    ).first()
-    if row is None:
-        return
-    message = (
-        f"escalation policy {row.escalation_policy!r} is not defined; nobody was paged"
-        if row.escalation_policy
-        else "the service has no escalation policy; nobody was paged"
-    )
-    run.session.execute(
-        insert(IncidentEvent),
-        [
-            {
-                "incident_id": incident_id,
-                "at": run.now(),
-                "kind": "escalation.skipped",
-                "actor": SYSTEM_ACTOR,
-                "message": message,
-                "data": {},
-            }
-        ],
-    )
+def announce(session: Session | Connection, incident_id: int, status: str, now: datetime) -> None:
+    """Queue the job for an incident that just became `status`."""
+    enqueue(session, kind=STATUS_JOBS[status], payload={"incidentId": incident_id}, now=now)

@@ -35,6 +35,10 @@ class Incident(Base):
     urgency: Mapped[str] = mapped_column(String(8))
     group_key: Mapped[str] = mapped_column(String(512))
     escalation_policy: Mapped[str | None] = mapped_column(String(63), default=None)
+    # {"epoch": n, "policy": snapshot}: the policy as it was when the incident triggered
+    # (watchbill.core.escalation.to_snapshot); the epoch counts (re)triggers, so a step
+    # queued before an acknowledgement and a re-trigger is recognised as stale.
+    escalation: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     suppressed: Mapped[str] = mapped_column(String(500), default="")
     auto_resolve: Mapped[bool] = mapped_column(default=True)
     alert_count: Mapped[int] = mapped_column(default=0)

@@ -22,6 +22,7 @@ from watchbill.catalog.models import Service
 from watchbill.context import Ctx
 from watchbill.core.lifecycle import Action, Status, TransitionError, transition
 from watchbill.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from watchbill.incidents.jobs import announce
 from watchbill.incidents.models import Incident, IncidentEvent, incident_assignees
 from watchbill.incidents.schemas import IncidentFilters
 from watchbill.resources.service import decode_cursor, encode_cursor
@@ -169,6 +170,7 @@ def _status_action(ctx: Ctx, incident_id: int, action: Action) -> Change:
         return Change(inc, False)
     kind, message = _STAMP[action]
     _event(ctx, inc, kind, message, {"from": before["status"], "to": inc.status})
+    announce(ctx.session, inc.id, inc.status, ctx.now())
     if action == Action.RESOLVE:
         _resolve_alerts(ctx, inc)
     _audit(ctx, action.value, inc, before, _state(inc))

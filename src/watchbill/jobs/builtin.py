@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from watchbill.adapters.db.engine import Database
 from watchbill.core.clock import Clock
-from watchbill.incidents import jobs as incident_jobs
+from watchbill.escalation import engine as escalation_engine
 from watchbill.intake import heartbeat
 from watchbill.notify import delivery as notify_delivery
 
@@ -19,4 +19,4 @@ def ensure_recurring(db: Database, clock: Clock) -> None:
         heartbeat.schedule_sweep(conn, now, now)
 
 
-__all__ = ["ensure_recurring", "incident_jobs", "notify_delivery"]
+__all__ = ["ensure_recurring", "escalation_engine", "notify_delivery"]

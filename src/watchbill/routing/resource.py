@@ -11,6 +11,7 @@ from sqlalchemy import Select
 from watchbill.catalog.models import Service
 from watchbill.catalog.resources import resolve_names
 from watchbill.context import Ctx
+from watchbill.escalation.models import EscalationPolicy
 from watchbill.resources.base import FilterModel, Resource
 from watchbill.resources.schema import ShortText
 from watchbill.resources.service import text_match
@@ -71,6 +72,14 @@ class RoutingRuleResource(Resource):
         resolve_names(ctx, Service, spec.match.services, "match.services")
         if spec.set.service:
             resolve_names(ctx, Service, [spec.set.service], "set.service", listed=False)
+        if spec.set.escalation_policy:
+            resolve_names(
+                ctx,
+                EscalationPolicy,
+                [spec.set.escalation_policy],
+                "set.escalationPolicy",
+                listed=False,
+            )
         obj.position = spec.order
         obj.description = spec.description
         obj.match = stored_match(spec.match)

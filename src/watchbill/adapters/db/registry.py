@@ -5,6 +5,7 @@ from watchbill.alerts import models as alert_models
 from watchbill.audit import models as audit_models
 from watchbill.auth import models as auth_models
 from watchbill.catalog import models as catalog_models
+from watchbill.escalation import models as escalation_models
 from watchbill.incidents import models as incident_models
 from watchbill.integrations import models as integration_models
 from watchbill.jobs import models as job_models
@@ -20,6 +21,7 @@ __all__ = [
     "audit_models",
     "auth_models",
     "catalog_models",
+    "escalation_models",
     "incident_models",
     "integration_models",
     "job_models",
