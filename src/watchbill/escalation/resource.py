@@ -49,7 +49,9 @@ class EscalationPolicyResource(Resource):
             for j, target in enumerate(level.targets):
                 model = User if target.type == "user" else Schedule
                 try:
-                    resolve_names(ctx, model, [target.name], f"levels.{i}.targets.{j}.name")
+                    resolve_names(
+                        ctx, model, [target.name], f"levels.{i}.targets.{j}.name", listed=False
+                    )
                 except Invalid as exc:
                     missing.extend(exc.errors)
         if missing:

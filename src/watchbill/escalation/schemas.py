@@ -19,11 +19,12 @@ class TargetSpec(CamelModel):
 
 class LevelSpec(CamelModel):
     targets: list[TargetSpec] = Field(min_length=1, max_length=20)
-    delay_minutes: int = Field(
+    delay_minutes: int | float = Field(
         default=30,
         ge=0,
         le=1440,
-        description="minutes to wait for an acknowledgement before paging the next level",
+        description="minutes to wait for an acknowledgement before paging the next level "
+        "(fractions allowed: 0.5 is 30 seconds)",
     )
     round_robin: bool = Field(
         default=False, description="page one target per incident, taking turns"
