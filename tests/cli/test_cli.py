@@ -33,7 +33,7 @@ from watchbill.core.clock import FakeClock
 from watchbill.users.models import User
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
-DEMO_TOTAL = 25 + 6 + 3 + 21 + 8  # users, teams, schedules, services, components
+DEMO_TOTAL = 25 + 6 + 3 + 3 + 21 + 8  # users, teams, schedules, policies, services, components
 PASSWORD = "correct horse battery staple"
 
 
@@ -253,6 +253,9 @@ def test_services_list_show_and_json(demo_dir):
 
     table = succeeded(wb(demo_dir, "teams", "list")).lines
     assert table[0].split() == ["NAME", "DISPLAYNAME", "MEMBERS"]
+    policies = succeeded(wb(demo_dir, "escalation-policies", "list")).lines
+    assert policies[0].split()[:2] == ["NAME", "LEVELS"] and len(policies) == 1 + 3
+    assert succeeded(wb(demo_dir, "notification-providers", "list")).lines == ["(none)"]
     assert len(table) == 1 + 6
     assert any(line.startswith("payments ") and "sofia-marino" in line for line in table)
 

@@ -27,7 +27,14 @@ from watchbill.errors import Invalid, WatchbillError
 from watchbill.kinds import KINDS
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
-DEMO_COUNTS = {"User": 25, "Team": 6, "Schedule": 3, "Service": 21, "Component": 8}
+DEMO_COUNTS = {
+    "User": 25,
+    "Team": 6,
+    "Schedule": 3,
+    "EscalationPolicy": 3,
+    "Service": 21,
+    "Component": 8,
+}
 
 
 # ---------------------------------------------------------------- helpers

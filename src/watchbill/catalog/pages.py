@@ -1,4 +1,4 @@
-"""Catalog pages: services, teams, people and status-page components."""
+"""Catalog pages: services, teams, people, status-page components and escalation policies."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from watchbill.catalog.models import Service
 from watchbill.catalog.resources import COMPONENTS, SERVICES, TEAMS
 from watchbill.errors import WatchbillError
+from watchbill.escalation.resource import ESCALATION_POLICIES
 from watchbill.integrations import service as integrations
 from watchbill.resources import service
 from watchbill.resources.base import Resource
@@ -83,9 +84,17 @@ def _team_extra(pu: Any, obj: Any, _rt: Any) -> dict[str, Any]:
     return {"owned": owned}
 
 
-for _res in (SERVICES, TEAMS, USERS, COMPONENTS):
+def _policy_extra(pu: Any, obj: Any, _rt: Any) -> dict[str, Any]:
+    services = pu.session.scalars(
+        select(Service.name).where(Service.escalation_policy == obj.name).order_by(Service.name)
+    ).all()
+    return {"services": services}
+
+
+for _res in (SERVICES, TEAMS, USERS, COMPONENTS, ESCALATION_POLICIES):
     _list_page(_res)
 _detail_page(SERVICES, _service_extra)
 _detail_page(TEAMS, _team_extra)
 _detail_page(USERS)
 _detail_page(COMPONENTS)
+_detail_page(ESCALATION_POLICIES, _policy_extra)

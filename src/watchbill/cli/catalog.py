@@ -20,6 +20,8 @@ COLUMNS = {
     "components": ["name", "group", "public", "services"],
     "routing-rules": ["name", "order", "suppress", "description"],
     "schedules": ["name", "timeZone", "team", "layers", "description"],
+    "escalation-policies": ["name", "levels", "repeat", "ackTimeoutMinutes", "description"],
+    "notification-providers": ["name", "contactTypes", "method", "url"],
 }
 
 
