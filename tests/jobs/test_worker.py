@@ -294,3 +294,23 @@ def test_the_thread_wakes_on_demand_and_stops(
     assert not thread.is_alive()
     assert isinstance(thread, threading.Thread)
     assert effects.count(effects_engine) == 3
+
+
+def test_a_job_queued_by_a_job_runs_without_waiting_for_the_poll(
+    db: Database, clock: FakeClock, handlers: Registry, effects_engine: Engine
+) -> None:
+    """An escalation step queues its notifications due now: they must not wait a poll
+    interval (30 s here) for the worker to look again."""
+    worker = make_worker(db, clock, handlers)
+    thread = worker.start_thread()
+    try:
+        spawner = add(db, clock, "spawn")
+        worker.wake.set()
+        deadline = time.monotonic() + 10
+        while effects.count(effects_engine) < 2:
+            assert time.monotonic() < deadline, "the follow-up waited for the poll interval"
+            time.sleep(0.01)
+        assert row(db, spawner).status == DONE
+    finally:
+        worker.stop()
+        thread.join(timeout=10)

@@ -151,7 +151,10 @@ class Worker:
             except Exception:
                 log.exception("worker %s: running a batch failed; retrying", self.name)
                 claimed = 0
-            if claimed < self.batch_size and not self.stopping.is_set():
+            # Look again at once after any work: the jobs just run may have queued
+            # jobs due now (an escalation step queues its notifications), and a
+            # notification waiting a poll interval is a page half a second late.
+            if claimed == 0 and not self.stopping.is_set():
                 self.wake.wait(self.poll_seconds)
 
     def start_thread(self) -> threading.Thread:
