@@ -150,6 +150,8 @@ class Watchbill:
     workdir: Path
     database_url: str | None = None
     worker: bool = True
+    documents: str = SERVICE_YAML
+    env_extra: dict[str, str] = field(default_factory=dict)
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     keys: dict[str, str] = field(default_factory=dict)
@@ -177,6 +179,7 @@ class Watchbill:
         )
         if self.database_url:
             env["WATCHBILL_DATABASE_URL"] = self.database_url
+        env.update(self.env_extra)
         return env
 
     def cli(self, *args: str) -> str:
@@ -192,7 +195,7 @@ class Watchbill:
         """`db upgrade`, apply the service, read the integration keys back."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         spec = self.workdir / "service.yaml"
-        spec.write_text(SERVICE_YAML, encoding="utf-8")
+        spec.write_text(self.documents, encoding="utf-8")
         self.cli("db", "upgrade")
         self.cli("apply", "-f", str(spec))
         found = json.loads(self.cli("integrations", "list", "--json"))
@@ -249,17 +252,36 @@ class Watchbill:
 
 # ------------------------------------------------------------------ Alertmanager
 @contextlib.contextmanager
-def alertmanager(workdir: Path, binary: str = ALERTMANAGER_BIN) -> Iterator[tuple[str, int]]:
-    """Alertmanager 0.25 as in shared/bench/alertmanager-bench.yml, notifying a sink."""
+def alertmanager(
+    workdir: Path,
+    binary: str = ALERTMANAGER_BIN,
+    *,
+    sink_port: int | None = None,
+    group_wait: str | None = None,
+) -> Iterator[tuple[str, int]]:
+    """Alertmanager 0.25 as in shared/bench/alertmanager-bench.yml, notifying a sink: its
+    own webhook_sink.py, or one already listening on `sink_port`."""
     workdir.mkdir(parents=True, exist_ok=True)
-    sink_port, port = free_port(), free_port()
+    own_sink = sink_port is None
+    sink_port, port = sink_port or free_port(), free_port()
     config = (BENCH_DIR / "alertmanager-bench.yml").read_text()
     config = config.replace("127.0.0.1:9099", f"127.0.0.1:{sink_port}")
+    if group_wait is not None:
+        config = config.replace("group_wait: 1s", f"group_wait: {group_wait}")
     (workdir / "am.yml").write_text(config)
-    sink = subprocess.Popen(
-        [sys.executable, str(BENCH_DIR / "webhook_sink.py"), "--listen", f"127.0.0.1:{sink_port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    sink = (
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(BENCH_DIR / "webhook_sink.py"),
+                "--listen",
+                f"127.0.0.1:{sink_port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if own_sink
+        else None
     )
     with (workdir / "am.log").open("ab") as out:
         am = subprocess.Popen(
@@ -279,7 +301,8 @@ def alertmanager(workdir: Path, binary: str = ALERTMANAGER_BIN) -> Iterator[tupl
         yield f"http://127.0.0.1:{port}", am.pid
     finally:
         terminate(am)
-        terminate(sink)
+        if sink is not None:
+            terminate(sink)
 
 
 # ------------------------------------------------------------------ load

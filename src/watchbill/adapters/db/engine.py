@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,10 +29,58 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+class _WriterConnection(sqlite3.Connection):
+    """A SQLite connection whose write transactions also hold a lock shared by the
+    engine's connections, from BEGIN until the COMMIT or ROLLBACK has completed.
+
+    SQLite's own busy handler waits by sleeping (1, 2, 5, 10 … ms) and polling, so two
+    threads of one server taking turns at the write lock (the intake writer, the job
+    worker) lost milliseconds at every collision, and a page under load waited hundreds
+    of them in total. Threads of one process now queue on a lock that hands over at
+    once; other processes (the CLI, a second server) still meet SQLite's busy timeout.
+    """
+
+    write_lock: threading.RLock
+    holding = False
+
+    def begin_write(self) -> None:
+        if not self.write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked (by another thread)")
+        self.holding = True
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self.holding:
+            self.holding = False
+            self.write_lock.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+
 def _sqlite_begin(conn: Any) -> None:
     # Take the write lock at BEGIN: a deferred transaction that later writes can fail
     # with SQLITE_BUSY without waiting, while IMMEDIATE honours busy_timeout.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.connection.dbapi_connection.begin_write()
 
 
 def is_sqlite(url: str) -> bool:
@@ -47,9 +97,18 @@ def make_engine(url: str, *, pool_size: int = 10, writer: bool = True) -> Engine
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        connect_args: dict[str, Any] = {
+            "check_same_thread": False,
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        }
+        if writer:
+            # One lock per engine: a subclass per engine carries it to every connection.
+            connect_args["factory"] = type(
+                "WriterConnection", (_WriterConnection,), {"write_lock": threading.RLock()}
+            )
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args=connect_args,
             json_serializer=_json_dumps,
             json_deserializer=orjson.loads,
         )
