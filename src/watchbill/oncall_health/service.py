@@ -72,9 +72,9 @@ def shifts(session: Session, start: datetime, end: datetime) -> list[Span]:
 
 
 def pages(session: Session, start: datetime, end: datetime) -> list[core.Page]:
-    """Pages first sent inside [start, end): the deliveries one escalation step queued for
-    one person about one incident (one `page_user` call, so one creation instant) that
-    were sent, at the moment the first of them went out."""
+    """Pages first sent inside [start - LOOKBACK, end): the deliveries one escalation step
+    queued for one person about one incident (one `page_user` call, so one creation
+    instant) that were sent, at the moment the first of them went out."""
     first_sent = func.min(Delivery.sent_at)
     stmt = (
         select(Delivery.user_name, Delivery.incident_id, first_sent)

@@ -157,9 +157,7 @@ def health_cmd(
     start: Annotated[
         str | None, typer.Option("--from", help="default: --to minus 28 days; a date is UTC")
     ] = None,
-    end: Annotated[str, typer.Option("--to", help="default now; at most a year after --from")] = (
-        "now"
-    ),
+    end: Annotated[str, typer.Option("--to", help="default now; a year at most")] = "now",
     team: Annotated[str | None, typer.Option("--team", help="only this team's members")] = None,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV, one row per person")] = False,
