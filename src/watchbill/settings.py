@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from watchbill.core.oncall_load import DailyWindow, Limits, parse_window
+
 
 class Settings(BaseSettings):
     """Read once per process from WATCHBILL_* environment variables."""
@@ -49,11 +51,41 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_tls: bool = False
     notify_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    oncall_sleep_hours: str = Field(
+        default="22:00-07:00", description="HH:MM-HH:MM, read in each person's own zone"
+    )
+    oncall_max_hours_per_week: float = Field(
+        default=42.0, ge=0, le=168, description="0 turns the warning off"
+    )
+    oncall_max_sleep_pages_per_week: float = Field(
+        default=3.0, ge=0, description="0 turns the warning off"
+    )
+    oncall_max_nights_interrupted_per_week: float = Field(
+        default=2.0, ge=0, le=7, description="0 turns the warning off"
+    )
 
     @field_validator("base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("oncall_sleep_hours")
+    @classmethod
+    def _sleep_window(cls, value: str) -> str:
+        return str(parse_window(value))
+
+    @property
+    def sleep_hours(self) -> DailyWindow:
+        return parse_window(self.oncall_sleep_hours)
+
+    @property
+    def oncall_limits(self) -> Limits:
+        """The per-week on-call health limits."""
+        return Limits(
+            hours_on_call=self.oncall_max_hours_per_week,
+            sleep_pages=self.oncall_max_sleep_pages_per_week,
+            nights_interrupted=self.oncall_max_nights_interrupted_per_week,
+        )
 
     @property
     def resolved_database_url(self) -> str:

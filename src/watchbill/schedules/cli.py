@@ -1,4 +1,4 @@
-"""`watchbill oncall now|shifts|gaps|override|overrides|override-delete|feed|recipe`.
+"""`watchbill oncall now|shifts|gaps|override|overrides|override-delete|feed|recipe|health`.
 
 Times on the command line: `now`, an ISO 8601 instant with offset, a date (midnight in
 the schedule's zone), or an offset from the other end like `+7d`, `+12h`, `+2w`.
@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 import typer
 from pydantic import BaseModel, ValidationError
 
-from watchbill.cli.common import cli_errors, print_json, print_table, read_ctx, write_ctx
+from watchbill.cli.common import cli_errors, fail, print_json, print_table, read_ctx, write_ctx
 from watchbill.config.apply import dump
 from watchbill.config.documents import API_VERSION
 from watchbill.errors import FieldError, Invalid
+from watchbill.oncall_health import service as health
+from watchbill.oncall_health import views as health_views
 from watchbill.resources import service as resources
 from watchbill.resources.schema import check_name
 from watchbill.resources.service import invalid_from
@@ -29,7 +31,8 @@ from watchbill.settings import get_settings
 from watchbill.users.resource import USERS
 
 app = typer.Typer(
-    help="On-call: who is on call, the final schedule, gaps, overrides, feeds, recipes.",
+    help="On-call: who is on call, the final schedule, gaps, overrides, feeds, recipes, "
+    "and on-call health.",
     no_args_is_help=True,
 )
 recipe_app = typer.Typer(
@@ -146,6 +149,89 @@ def shifts_cmd(
             for s in found
         ],
         ["user", "from", "to", "source"],
+    )
+
+
+@app.command("health")
+def health_cmd(
+    start: Annotated[
+        str | None, typer.Option("--from", help="default: --to minus 28 days; a date is UTC")
+    ] = None,
+    end: Annotated[str, typer.Option("--to", help="default now; a year at most")] = "now",
+    team: Annotated[str | None, typer.Option("--team", help="only this team's members")] = None,
+    as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV, one row per person")] = False,
+) -> None:
+    """On-call health from --from to --to: hours on call, pages, pages in sleep hours,
+    off-hours interruptions, nights interrupted, time to acknowledge, per person and team.
+    Exit status 3 when someone is over a limit (WATCHBILL_ONCALL_MAX_*)."""
+    if as_json and as_csv:
+        raise fail("choose one of --json and --csv")
+    settings = get_settings()
+    with read_ctx() as ctx:
+        now = ctx.now().replace(microsecond=0)
+        finish = parse_when(end, ZoneInfo("UTC"), now=now, base=now, loc="--to")
+        begin = (
+            parse_when(start, ZoneInfo("UTC"), now=now, base=finish, loc="--from")
+            if start is not None
+            else finish - health.DEFAULT_SPAN
+        )
+        report = health.report(
+            ctx.session,
+            start=begin,
+            end=finish,
+            team=check_name(team, "--team") if team is not None else None,
+            weekly_limits=settings.oncall_limits,
+            sleep_hours=settings.sleep_hours,
+            team_loc="--team",
+        )
+    if as_csv:
+        sys.stdout.write(health_views.report_csv(report))
+    elif as_json:
+        print_json(health_views.report_view(report))
+    else:
+        _print_health(report)
+    if any(p.load.warnings for p in report.people):
+        raise typer.Exit(3)
+
+
+def _print_health(report: health.Report) -> None:
+    typer.echo(
+        f"{report.start:%Y-%m-%d %H:%M} - {report.end:%Y-%m-%d %H:%M} UTC; sleep hours "
+        f"{report.sleep_hours} in each person's zone"
+    )
+    columns = ["hours", "pages", "sleep", "off-hours", "nights", "mtta-s", "acks"]
+
+    def figures(view: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "hours": view["hoursOnCall"],
+            "pages": view["pages"],
+            "sleep": view["sleepPages"],
+            "off-hours": view["offHoursInterruptions"],
+            "nights": view["nightsInterrupted"],
+            "mtta-s": view["mttaSeconds"],
+            "acks": view["timedAcknowledgements"],
+        }
+
+    people = [health_views.person_view(p) for p in report.people]
+    print_table(
+        [
+            {
+                "user": v["user"],
+                **figures(v),
+                "warnings": "; ".join(w["message"] for w in v["warnings"]),
+            }
+            for v in people
+        ],
+        ["user", *columns, "warnings"],
+    )
+    typer.echo("")
+    print_table(
+        [
+            {"team": v["team"], "members": v["members"], **figures(v)}
+            for v in map(health_views.team_view, report.teams)
+        ],
+        ["team", "members", *columns],
     )
 
 

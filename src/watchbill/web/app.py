@@ -34,6 +34,8 @@ from watchbill.kinds import KINDS
 from watchbill.notify import api as notify_api
 from watchbill.notify import pages as notify_pages
 from watchbill.notify.secret import server_key
+from watchbill.oncall_health import api as oncall_health_api
+from watchbill.oncall_health import pages as oncall_health_pages
 from watchbill.resources.api import resource_router
 from watchbill.routing import api as routing_api
 from watchbill.schedules import api as schedules_api
@@ -122,6 +124,7 @@ def create_app(
     app.include_router(incidents_api.router)
     app.include_router(integrations_api.router)
     app.include_router(notify_api.router)
+    app.include_router(oncall_health_api.router)
     app.include_router(schedules_api.router)
     app.include_router(schedules_api.public)
 
@@ -130,6 +133,7 @@ def create_app(
     app.include_router(catalog_pages.router)
     app.include_router(alerts_pages.router)
     app.include_router(incidents_pages.router)
+    app.include_router(oncall_health_pages.router)
     app.include_router(schedules_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(notify_pages.router)
