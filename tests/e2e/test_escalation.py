@@ -427,3 +427,89 @@ def test_an_alert_pages_level_one_by_webhook_and_email_then_level_two_after_its_
             assert [a["ok"] for a in d["log"]] == [True]
             assert d["responseCode"] == (200 if d["channel"] == "webhook" else 250)
         assert _ok(http.get(f"/api/v1/incidents/{number}"))["status"] == "triggered"
+
+
+def wait_for_level_one(receivers: Receivers, org: Org, number: int, pages: int = 2) -> None:
+    """Until the first user's `pages` messages for the incident arrived (and nothing else)."""
+    got = wait_until(
+        lambda: len(receivers.pages(number)) >= pages and receivers.pages(number),
+        WAIT,
+        f"level 1's {pages} page(s) of incident {number}",
+    )
+    assert {(p.user, p.level) for p in got} == {(org.first, 1)}, got
+
+
+def test_acknowledging_after_level_one_stops_the_escalation(
+    sqlite_server: Server, receivers: Receivers, rows_of: Any
+) -> None:
+    rows = rows_of(sqlite_server)
+    with sqlite_server.client(sqlite_server.admin_token()) as http:
+        org = build_org(http, receivers.hook.url, delay_minutes=2 * STEP_MINUTES)
+        trigger(http, org, "acknowledged-in-time")
+        number = the_incident(http, org)["id"]
+        wait_for_level_one(receivers, org, number)
+
+        step = rows.step_job(number)
+        assert step is not None and step.status == PENDING, "level 2 came before the ack"
+        acked = _ok(http.post(f"/api/v1/incidents/{number}/acknowledge"))
+        assert acked["status"] == "acknowledged"
+
+        # Level 2's timer still fires at its time, finds the incident acknowledged and
+        # pages nobody; once it has, and nothing else is queued, nothing more can come.
+        done = wait_until(
+            lambda: quiet(rows) and rows.step_job(number), WAIT, "level 2's timer to fire"
+        )
+        assert done.status == "done" and done.finished_at is not None
+        assert done.finished_at >= step.run_at  # (a claim moves run_at to the lease's end)
+        assert [(p.user, p.level) for p in receivers.pages(number)] == [(org.first, 1)] * 2
+        assert [e["data"]["level"] for e in timeline(http, number, "escalation.level")] == [1]
+        assert {d["user"] for d in notifications(http, number)} == {org.first}
+        assert _ok(http.get(f"/api/v1/incidents/{number}"))["status"] == "acknowledged"
+
+
+def test_resolving_cancels_a_page_still_waiting_and_it_never_goes_out(
+    sqlite_server: Server, receivers: Receivers, rows_of: Any
+) -> None:
+    rows = rows_of(sqlite_server)
+    with sqlite_server.client(sqlite_server.admin_token()) as http:
+        # The first user's email waits 6 s after their webhook; level 2 comes 6 s later.
+        org = build_org(
+            http,
+            receivers.hook.url,
+            delay_minutes=2 * STEP_MINUTES,
+            mail_delay_minutes=2 * STEP_MINUTES,
+        )
+        trigger(http, org, "resolved-while-waiting")
+        number = the_incident(http, org)["id"]
+        wait_for_level_one(receivers, org, number, pages=1)
+
+        (mail,) = [d for d in notifications(http, number) if d["channel"] == "email"]
+        send_at = datetime.fromisoformat(mail["sendAt"])
+        assert send_at - datetime.fromisoformat(mail["createdAt"]) == timedelta(seconds=6)
+        assert mail["status"] == "queued" and datetime.now(UTC) < send_at, "resolved too late"
+        resolved = _ok(http.post(f"/api/v1/incidents/{number}/resolve"))
+        assert resolved["status"] == "resolved"
+
+        # Cancelled at once, not merely skipped when its time comes.
+        cancelled = wait_until(
+            lambda: [d for d in notifications(http, number) if d["status"] == "cancelled"],
+            WAIT,
+            "the waiting email to be cancelled",
+        )
+        assert [d["id"] for d in cancelled] == [mail["id"]]
+        assert datetime.now(UTC) < send_at, "the test was too slow to show a cancellation"
+        events = timeline(http, number, "notification.cancelled")
+        assert [e["data"]["deliveryIds"] for e in events] == [[mail["id"]]]
+
+        # Past its send time, and with nothing left queued, it has not gone out.
+        wait_until(
+            lambda: datetime.now(UTC) > send_at + timedelta(seconds=1) and quiet(rows),
+            WAIT,
+            "the email's send time to pass and the queue to empty",
+        )
+        assert [(p.user, p.channel) for p in receivers.pages(number)] == [(org.first, "webhook")]
+        assert {(d["user"], d["channel"], d["status"]) for d in notifications(http, number)} == {
+            (org.first, "webhook", "sent"),
+            (org.first, "email", "cancelled"),
+        }
+        assert [e["data"]["level"] for e in timeline(http, number, "escalation.level")] == [1]
