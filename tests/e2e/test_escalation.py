@@ -19,10 +19,12 @@ import json
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,9 +33,12 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from tests.e2e.conftest import postgres_admin_url
 from tests.e2e.server import (
     Server,
     running_server,
+    running_worker,
+    scratch_postgres,
     wait_until,
 )
 from tests.notify.receivers import Mailbox, Receiver, http_receiver, smtp_server
@@ -223,6 +228,12 @@ def trigger(http: httpx.Client, org: Org, dedup_key: str) -> None:
 def incidents_of(http: httpx.Client, org: Org) -> list[dict[str, Any]]:
     items = _ok(http.get("/api/v1/incidents", params={"service": org.service, "limit": 100}))
     return list(items["items"])
+
+
+def incident_ids(http: httpx.Client, org: Org, count: int) -> set[int] | None:
+    """The ids of the service's incidents once there are `count` of them."""
+    found = {i["id"] for i in incidents_of(http, org)}
+    return found if len(found) == count else None
 
 
 def the_incident(http: httpx.Client, org: Org) -> dict[str, Any]:
@@ -513,3 +524,68 @@ def test_resolving_cancels_a_page_still_waiting_and_it_never_goes_out(
             (org.first, "email", "cancelled"),
         }
         assert [e["data"]["level"] for e in timeline(http, number, "escalation.level")] == [1]
+
+
+# ------------------------------------------------------------------ PostgreSQL, two workers
+INCIDENTS = 20
+
+
+def _pid(worker_name: str) -> int:
+    """The process id in a worker's name (host:pid:thread)."""
+    return int(worker_name.split(":")[-2])
+
+
+def test_two_worker_processes_on_postgresql_send_every_page_exactly_once(
+    tmp_path: Path, receivers: Receivers, rows_of: Any
+) -> None:
+    admin_url = postgres_admin_url()
+    # Small batches, so that both workers get a share of each wave of jobs.
+    env = {**receivers.server_env(), "WATCHBILL_JOB_BATCH_SIZE": "2"}
+    with (
+        scratch_postgres(admin_url) as url,
+        running_server(tmp_path / "data", database_url=url, worker=False, extra_env=env) as server,
+        server.client(server.admin_token()) as http,
+    ):
+        rows = rows_of(server)
+        org = build_org(http, receivers.hook.url, delay_minutes=STEP_MINUTES)
+        with running_worker(server.env) as one, running_worker(server.env) as two:
+            for i in range(INCIDENTS):
+                trigger(http, org, f"two-workers-{i}")
+            numbers = wait_until(
+                lambda: incident_ids(http, org, INCIDENTS), WAIT, f"{INCIDENTS} incidents"
+            )
+            expected = {
+                (n, user, level, channel)
+                for n in numbers
+                for user, level in ((org.first, 1), (org.second, 2))
+                for channel in ("webhook", "email")
+            }
+            wait_until(
+                lambda: (
+                    quiet(rows)
+                    and len([p for p in receivers.pages() if p.incident in numbers])
+                    >= len(expected)
+                ),
+                2 * WAIT,
+                f"{len(expected)} pages and an empty queue",
+            )
+            assert one.proc.poll() is None and two.proc.poll() is None
+
+        got = [p for p in receivers.pages() if p.incident in numbers]
+        counts = Counter((p.incident, p.user, p.level, p.channel) for p in got)
+        assert set(counts) == expected
+        assert [k for k, n in counts.items() if n != 1] == [], "pages sent more than once"
+
+        # The deliveries table agrees: one row per page, sent on its first attempt.
+        deliveries = rows.deliveries(numbers)
+        assert sorted(d.id for d in deliveries) == sorted(p.delivery for p in got)
+        assert {(d.status, d.attempts) for d in deliveries} == {("sent", 1)}
+        attempts = rows.attempts([d.id for d in deliveries])
+        assert sorted(a.delivery_id for a in attempts) == sorted(d.id for d in deliveries)
+        assert all(a.ok for a in attempts)
+        for n in numbers:
+            assert [e["data"]["level"] for e in timeline(http, n, "escalation.level")] == [1, 2]
+
+        # Both processes did part of the work (else this would test one worker).
+        pids = {_pid(name) for name in rows.job_workers()}
+        assert {one.proc.pid, two.proc.pid} <= pids, pids
