@@ -20,7 +20,7 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -42,9 +42,16 @@ from tests.e2e.server import (
     wait_until,
 )
 from tests.notify.receivers import Mailbox, Receiver, http_receiver, smtp_server
-from watchbill.jobs.models import PENDING, RUNNING, Job
+from watchbill.escalation.engine import RETRIGGER_JOB, STEP_JOB
+from watchbill.incidents.jobs import (
+    INCIDENT_ACKNOWLEDGED_JOB,
+    INCIDENT_RESOLVED_JOB,
+    INCIDENT_TRIGGERED_JOB,
+)
+from watchbill.jobs.models import DONE, PENDING, RUNNING, Job
 from watchbill.notify.links import LinkAction, verify
 from watchbill.notify.models import Delivery, DeliveryAttempt
+from watchbill.notify.service import DELIVER_JOB
 
 pytestmark = pytest.mark.e2e
 
@@ -52,13 +59,14 @@ SECRET_KEY = "e2e-escalation-secret-key-0123456789abcdef"
 STEP_MINUTES = 0.05  # 3 s between levels
 WAIT = 30.0  # deadline of any single wait; generous for a busy two-core machine
 ESCALATION_JOBS = (
-    "incident.triggered",
-    "incident.acknowledged",
-    "incident.resolved",
-    "escalation.step",
-    "escalation.retrigger",
-    "notify.deliver",
+    INCIDENT_TRIGGERED_JOB,
+    INCIDENT_ACKNOWLEDGED_JOB,
+    INCIDENT_RESOLVED_JOB,
+    STEP_JOB,
+    RETRIGGER_JOB,
+    DELIVER_JOB,
 )
+"""Every job kind that can page or cancel a page."""
 LEVEL = re.compile(r"escalation level (\d+)")
 
 
@@ -266,26 +274,23 @@ class Rows:
 
     engine: Engine
 
-    def pending(self, *kinds: str) -> int:
-        """Jobs of these kinds not finished yet: 0 means nothing more will be sent."""
+    def quiet(self) -> bool:
+        """True once no job that could page or cancel a page is left to run: from then on
+        nothing more can be sent, so "it never arrived" can be asserted without a sleep."""
         with Session(self.engine) as s:
-            return int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(Job)
-                    .where(
-                        Job.kind.in_(kinds or ESCALATION_JOBS), Job.status.in_((PENDING, RUNNING))
-                    )
-                )
-                or 0
+            left = s.scalar(
+                select(func.count())
+                .select_from(Job)
+                .where(Job.kind.in_(ESCALATION_JOBS), Job.status.in_((PENDING, RUNNING)))
             )
+            return not left
 
     def step_job(self, incident: int) -> Job | None:
         """The escalation step queued for the incident's second level."""
         with Session(self.engine) as s:
             jobs = [
                 j
-                for j in s.scalars(select(Job).where(Job.kind == "escalation.step"))
+                for j in s.scalars(select(Job).where(Job.kind == STEP_JOB))
                 if j.payload.get("incidentId") == incident and j.payload.get("level") == 1
             ]
             assert len(jobs) <= 1, jobs
@@ -319,8 +324,11 @@ class Rows:
             )
 
 
+RowsOf = Callable[[Server], Rows]
+
+
 @pytest.fixture
-def rows_of() -> Iterator[Any]:
+def rows_of() -> Iterator[RowsOf]:
     """rows_of(server) -> Rows on its database; engines are closed after the test."""
     engines: list[Engine] = []
 
@@ -334,9 +342,25 @@ def rows_of() -> Iterator[Any]:
         engine.dispose()
 
 
-def quiet(rows: Rows) -> bool:
-    """True once no escalation or delivery job is left to run."""
-    return rows.pending() == 0
+def arrived(
+    receivers: Receivers, org: Org, number: int, count: int, rows: Rows | None = None
+) -> list[Page] | None:
+    """The incident's pages once `count` have arrived (and, given `rows`, once the job
+    queue is empty, so that no more can come), else None."""
+    if rows is not None and not rows.quiet():
+        return None
+    pages = receivers.pages(org, number)
+    return pages if len(pages) >= count else None
+
+
+def wait_for_level_one(receivers: Receivers, org: Org, number: int, pages: int = 2) -> None:
+    """Until the first user's `pages` messages for the incident arrived (and nothing else)."""
+    got = wait_until(
+        lambda: arrived(receivers, org, number, pages),
+        WAIT,
+        f"level 1's {pages} page(s) of incident {number}",
+    )
+    assert {(p.user, p.level) for p in got} == {(org.first, 1)}, got
 
 
 # ------------------------------------------------------------------ the SQLite server
@@ -365,7 +389,7 @@ def _check_signature(secret: str, headers: dict[str, str], body: bytes) -> None:
 
 
 def test_an_alert_pages_level_one_by_webhook_and_email_then_level_two_after_its_delay(
-    sqlite_server: Server, receivers: Receivers, rows_of: Any
+    sqlite_server: Server, receivers: Receivers, rows_of: RowsOf
 ) -> None:
     rows = rows_of(sqlite_server)
     with sqlite_server.client(sqlite_server.admin_token()) as http:
@@ -376,9 +400,7 @@ def test_an_alert_pages_level_one_by_webhook_and_email_then_level_two_after_its_
 
         # Level 1: the first user, by webhook and by email.
         first = wait_until(
-            lambda: len(receivers.pages(org, number)) >= 2 and receivers.pages(org, number),
-            WAIT,
-            "level 1's webhook and email",
+            lambda: arrived(receivers, org, number, 2), WAIT, "level 1's webhook and email"
         )
         assert {(p.user, p.level, p.channel) for p in first} == {
             (org.first, 1, "webhook"),
@@ -415,13 +437,7 @@ def test_an_alert_pages_level_one_by_webhook_and_email_then_level_two_after_its_
 
         # Level 2: the second user, no earlier than the policy's delay.
         every = wait_until(
-            lambda: (
-                len(receivers.pages(org, number)) >= 4
-                and quiet(rows)
-                and receivers.pages(org, number)
-            ),
-            WAIT,
-            "level 2's webhook and email",
+            lambda: arrived(receivers, org, number, 4, rows), WAIT, "level 2's webhook and email"
         )
         second = [p for p in every if p.level == 2]
         assert sorted((p.user, p.channel) for p in second) == [
@@ -455,18 +471,8 @@ def test_an_alert_pages_level_one_by_webhook_and_email_then_level_two_after_its_
         assert _ok(http.get(f"/api/v1/incidents/{number}"))["status"] == "triggered"
 
 
-def wait_for_level_one(receivers: Receivers, org: Org, number: int, pages: int = 2) -> None:
-    """Until the first user's `pages` messages for the incident arrived (and nothing else)."""
-    got = wait_until(
-        lambda: len(receivers.pages(org, number)) >= pages and receivers.pages(org, number),
-        WAIT,
-        f"level 1's {pages} page(s) of incident {number}",
-    )
-    assert {(p.user, p.level) for p in got} == {(org.first, 1)}, got
-
-
 def test_acknowledging_after_level_one_stops_the_escalation(
-    sqlite_server: Server, receivers: Receivers, rows_of: Any
+    sqlite_server: Server, receivers: Receivers, rows_of: RowsOf
 ) -> None:
     rows = rows_of(sqlite_server)
     with sqlite_server.client(sqlite_server.admin_token()) as http:
@@ -483,9 +489,11 @@ def test_acknowledging_after_level_one_stops_the_escalation(
         # Level 2's timer still fires at its time, finds the incident acknowledged and
         # pages nobody; once it has, and nothing else is queued, nothing more can come.
         done = wait_until(
-            lambda: quiet(rows) and rows.step_job(number), WAIT, "level 2's timer to fire"
+            lambda: rows.step_job(number) if rows.quiet() else None,
+            WAIT,
+            "level 2's timer to fire",
         )
-        assert done.status == "done" and done.finished_at is not None
+        assert done.status == DONE and done.finished_at is not None
         assert done.finished_at >= step.run_at  # (a claim moves run_at to the lease's end)
         assert [(p.user, p.level) for p in receivers.pages(org, number)] == [(org.first, 1)] * 2
         assert [e["data"]["level"] for e in timeline(http, number, "escalation.level")] == [1]
@@ -494,7 +502,7 @@ def test_acknowledging_after_level_one_stops_the_escalation(
 
 
 def test_resolving_cancels_a_page_still_waiting_and_it_never_goes_out(
-    sqlite_server: Server, receivers: Receivers, rows_of: Any
+    sqlite_server: Server, receivers: Receivers, rows_of: RowsOf
 ) -> None:
     rows = rows_of(sqlite_server)
     with sqlite_server.client(sqlite_server.admin_token()) as http:
@@ -529,7 +537,7 @@ def test_resolving_cancels_a_page_still_waiting_and_it_never_goes_out(
 
         # Past its send time, and with nothing left queued, it has not gone out.
         wait_until(
-            lambda: datetime.now(UTC) > send_at + timedelta(seconds=1) and quiet(rows),
+            lambda: datetime.now(UTC) > send_at + timedelta(seconds=1) and rows.quiet(),
             WAIT,
             "the email's send time to pass and the queue to empty",
         )
@@ -553,7 +561,7 @@ def _pid(worker_name: str) -> int:
 
 
 def test_two_worker_processes_on_postgresql_send_every_page_exactly_once(
-    tmp_path: Path, receivers: Receivers, rows_of: Any
+    tmp_path: Path, receivers: Receivers, rows_of: RowsOf
 ) -> None:
     admin_url = postgres_admin_url()
     # Small batches, so that both workers get a share of each wave of jobs.
@@ -579,7 +587,7 @@ def test_two_worker_processes_on_postgresql_send_every_page_exactly_once(
             }
             wait_until(
                 lambda: (
-                    quiet(rows)
+                    rows.quiet()
                     and len([p for p in receivers.pages(org) if p.incident in numbers])
                     >= len(expected)
                 ),
@@ -620,7 +628,7 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 
 
 def test_kill_9_between_levels_then_restart_sends_level_two_once(
-    tmp_path: Path, database_url: str | None, receivers: Receivers, rows_of: Any
+    tmp_path: Path, database_url: str | None, receivers: Receivers, rows_of: RowsOf
 ) -> None:
     data, env = tmp_path / "data", receivers.server_env()
     with running_server(data, database_url=database_url, extra_env=env) as server:
@@ -653,7 +661,7 @@ def test_kill_9_between_levels_then_restart_sends_level_two_once(
         restarted.client(token) as http,
     ):
         wait_until(
-            lambda: quiet(rows) and len(receivers.pages(org, number)) >= 4,
+            lambda: rows.quiet() and len(receivers.pages(org, number)) >= 4,
             WAIT,
             "level 2's pages from the restarted server",
         )
