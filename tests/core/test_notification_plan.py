@@ -44,6 +44,15 @@ def test_high_urgency_follows_the_delays_earliest_first() -> None:
     ]
 
 
+def test_delays_may_be_fractions_of_a_minute() -> None:
+    at = utc(2026, 3, 7, 3, 0)
+    rules = Rules(high=(Rule("mail", 0.1), Rule("hook", 0)))
+    assert plan(rules, Urgency.HIGH, at, NEW_YORK) == [
+        Planned("hook", at),
+        Planned("mail", at + timedelta(seconds=6)),
+    ]
+
+
 def test_low_urgency_inside_working_hours_goes_now() -> None:
     at = utc(2026, 3, 2, 15, 0)  # Monday 10:00 in New York
     assert plan(RULES, Urgency.LOW, at, NEW_YORK) == [

@@ -18,10 +18,10 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import yaml
@@ -31,6 +31,9 @@ DEMO_DIR = REPO / "demo"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 SETUP_LINK = re.compile(r"(https?://\S+/setup\?token=\S+)")
+WORKER_READY = re.compile(r"watchbill worker: \d+ thread")
+
+T = TypeVar("T")
 
 
 def watchbill_command() -> list[str]:
@@ -50,9 +53,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+def server_env(
+    data_dir: Path, database_url: str | None = None, extra_env: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The environment of the server and of CLI calls against it: nothing inherited from
-    the developer's own WATCHBILL_* settings, unbuffered output so the setup link is seen."""
+    the developer's own WATCHBILL_* settings, unbuffered output so the setup link is seen,
+    then `extra_env` (SMTP, secret key, worker tuning) for the server and its CLI alike."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHBILL_")}
     env.update(
         WATCHBILL_DATA_DIR=str(data_dir),
@@ -61,7 +67,20 @@ def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str
     )
     if database_url:
         env["WATCHBILL_DATABASE_URL"] = database_url
+    env.update(extra_env or {})
     return env
+
+
+def wait_until(check: Callable[[], T | None], timeout: float, what: str) -> T:
+    """Poll `check` until it returns something truthy; fail naming `what` at the deadline."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def run_cli(
@@ -97,10 +116,21 @@ class Server:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _admin: str | None = None
 
+    @property
+    def database_url(self) -> str:
+        """The database this server uses, for tests that look at its rows directly."""
+        configured = self.env.get("WATCHBILL_DATABASE_URL")
+        return configured or f"sqlite:///{self.data_dir / 'watchbill.db'}"
+
     def cli(
         self, *args: str, input: str | None = None, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         return run_cli(self.env, *args, input=input, check=check)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook, no flush, no lease given back, as in a power cut."""
+        self.proc.kill()
+        self.proc.wait(STOP_TIMEOUT)
 
     def token(self, role: str, name: str | None = None) -> str:
         """A new API token made with `watchbill tokens create`; the secret is the last line."""
@@ -183,13 +213,15 @@ def running_server(
     tls: tuple[Path, Path] | None = None,
     worker: bool = True,
     prepare: Callable[[dict[str, str]], None] | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     """`watchbill db upgrade`, then `prepare(env)` (e.g. CLI calls), then `watchbill serve`.
 
     The port is picked free just before starting; if another process grabs it in
-    between, the server exits and we retry on a new port.
+    between, the server exits and we retry on a new port. Run it again on the same
+    `data_dir` (and `database_url`) to restart a server on what it left behind.
     """
-    env = server_env(data_dir, database_url)
+    env = server_env(data_dir, database_url, extra_env)
     run_cli(env, "db", "upgrade")
     if prepare is not None:
         prepare(env)
@@ -231,6 +263,54 @@ def running_server(
         yield server
     finally:
         stop(server.proc)
+        pump.join(STOP_TIMEOUT)
+
+
+@dataclass
+class WorkerProcess:
+    """A `watchbill worker` process and its output so far."""
+
+    proc: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        return "".join(self.output)
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+
+
+@contextlib.contextmanager
+def running_worker(env: Mapping[str, str], threads: int = 1) -> Iterator[WorkerProcess]:
+    """`watchbill worker` with a server's environment (its database), until the block ends.
+
+    Ready once it prints its banner, which comes after it checked the migrations and
+    started its threads; stopped with SIGTERM, which lets running jobs finish.
+    """
+    proc = subprocess.Popen(
+        [*watchbill_command(), "worker", "--threads", str(threads)],
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    worker = WorkerProcess(proc)
+    pump = threading.Thread(target=worker._pump, daemon=True)
+    pump.start()
+    try:
+        wait_until(
+            lambda: WORKER_READY.search(worker.text()) or proc.poll() is not None,
+            START_TIMEOUT,
+            "watchbill worker to start",
+        )
+        if proc.poll() is not None:
+            raise RuntimeError(f"watchbill worker exited {proc.returncode}:\n{worker.text()}")
+        yield worker
+    finally:
+        stop(proc)
         pump.join(STOP_TIMEOUT)
 
 

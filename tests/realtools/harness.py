@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -40,8 +40,6 @@ spec:
 """
 ALERTMANAGER_BIN = "/usr/bin/prometheus-alertmanager"
 REQUIRE_ALERTMANAGER = "WATCHBILL_REQUIRE_ALERTMANAGER"
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -109,18 +107,6 @@ def watchbill(
             )
         finally:
             engine.dispose()
-
-
-def wait_until(check: Callable[[], T | None], timeout: float, what: str) -> T:
-    """Poll `check` until it returns something truthy; fail naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 # ------------------------------------------------------------------ Alertmanager

@@ -18,13 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.server import wait_until
 from tests.realtools.harness import (
     PD_KEY,
     Alertmanager,
     Watchbill,
     alertmanager,
     alertmanager_binary,
-    wait_until,
     watchbill,
 )
 

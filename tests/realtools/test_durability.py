@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.realtools.harness import PD_KEY, Watchbill, wait_until, watchbill
+from tests.e2e.server import wait_until
+from tests.realtools.harness import PD_KEY, Watchbill, watchbill
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

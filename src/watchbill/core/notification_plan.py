@@ -23,10 +23,11 @@ class Urgency(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """Notify by `contact_method` (a label) `delay_minutes` after being paged."""
+    """Notify by `contact_method` (a label) `delay_minutes` after being paged (fractions
+    of a minute allowed, as for escalation delays)."""
 
     contact_method: str
-    delay_minutes: int
+    delay_minutes: float
 
     def __post_init__(self) -> None:
         if not 0 <= self.delay_minutes <= MAX_DELAY_MINUTES:

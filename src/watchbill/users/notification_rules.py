@@ -21,7 +21,12 @@ def _time(value: str) -> time:
 
 class NotificationRuleSpec(CamelModel):
     contact_method: Name
-    delay_minutes: int = Field(default=0, ge=0, le=MAX_DELAY_MINUTES)
+    delay_minutes: int | float = Field(
+        default=0,
+        ge=0,
+        le=MAX_DELAY_MINUTES,
+        description="minutes after being paged (fractions allowed: 0.5 is 30 seconds)",
+    )
 
 
 class WorkingHoursSpec(CamelModel):
