@@ -128,8 +128,14 @@ def test_viewer_token_is_forbidden_on_every_mutating_route(
         assert call(client, method, path, has_body, admin).status_code not in (401, 403)
     # ...while every read route is open to the viewer (except admin-only ones).
     for method, path, _ in api_operations(client):
-        if method == "get" and not path.startswith(("/api/v1/tokens", "/api/v1/audit")):
+        if method == "get" and not path.startswith(ADMIN_READS) and not path.endswith(SECRETS):
             assert client.get(path, headers=viewer).status_code in (200, 404), path
+        elif method == "get":
+            assert_problem(client.get(path, headers=viewer), 403)
+
+
+ADMIN_READS = ("/api/v1/tokens", "/api/v1/audit")
+SECRETS = ("/signing-secret",)  # a webhook receiver's verification secret
 
 
 def test_admin_only_reads_are_refused_to_responders(

@@ -1,0 +1,246 @@
+"""10,000 open incidents whose next escalation step comes due at the same instant: how
+late is each step?
+
+    .venv/bin/python benchmarks/escalation_lateness.py                  # SQLite, 1 worker
+    .venv/bin/python benchmarks/escalation_lateness.py --workers 2 \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test   # scratch database
+
+Set-up, through the product's own code: five people with a webhook contact method (a
+loopback sink, shared/bench/webhook_sink.py), a schedule rotating them, a policy whose
+level 1 pages one person and whose level 2 pages the schedule, and a service naming it.
+--incidents alerts go through intake (`ingest`), and their `incident.triggered` jobs
+run, paging level 1 and queueing each incident's level-2 step. Then every level-2 step
+is made due at the same instant T (a few seconds ahead), level 1's notifications are
+settled, and --workers worker processes (the real Worker with every handler) start.
+
+Lateness of a step = when it ran (its `escalation.level` timeline entry, stamped by the
+worker's clock) - T. Prints one JSON line: p50, p99 and max lateness, how many steps
+ran, and how many pages they queued. Target (issue): p99 <= 1 s for 10,000 incidents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import multiprocessing as mp
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from intake_throughput import BENCH_DIR, free_port, log, scratch_postgres, terminate
+from sqlalchemy import func, select, text, update
+
+from watchbill.adapters.clock import system_clock
+from watchbill.adapters.db.engine import Database
+from watchbill.adapters.db.migrate import upgrade
+from watchbill.alerts.ingest import Target, ingest
+from watchbill.auth.principal import Principal
+from watchbill.auth.roles import Role
+from watchbill.catalog.resources import SERVICES
+from watchbill.catalog.schemas import ServiceSpec
+from watchbill.context import Ctx
+from watchbill.escalation.engine import STEP_JOB
+from watchbill.escalation.resource import ESCALATION_POLICIES
+from watchbill.escalation.schemas import EscalationPolicySpec
+from watchbill.intake.events import TRIGGER, AlertEvent
+from watchbill.jobs import builtin
+from watchbill.jobs.models import DONE, PENDING, Job
+from watchbill.jobs.worker import Worker
+from watchbill.resources import service as resources
+from watchbill.schedules.resource import SCHEDULES
+from watchbill.schedules.schemas import ScheduleSpec
+from watchbill.users.resource import USERS
+from watchbill.users.schemas import UserSpec
+
+SETUP = Principal(kind="cli", name="bench", role=Role.OWNER, source_ip="local")
+PEOPLE = [f"oncall-{i}" for i in range(5)]
+TARGET_P99_S = 1.0
+assert builtin  # importing it registers every handler
+
+
+def organisation(db: Database, sink_url: str) -> int:
+    with db.transaction() as session:
+        ctx = Ctx(session, SETUP, system_clock)
+        for name in PEOPLE:
+            spec = {
+                "email": f"{name}@example.com",
+                "contactMethods": [{"label": "hook", "type": "webhook", "address": sink_url}],
+            }
+            resources.put(ctx, USERS, name, UserSpec.model_validate(spec))
+        schedule = {
+            "timeZone": "UTC",
+            "layers": [
+                {
+                    "name": "daily",
+                    "users": PEOPLE,
+                    "rotationStart": "2026-01-05",
+                    "turn": {"days": 1},
+                }
+            ],
+        }
+        resources.put(ctx, SCHEDULES, "primary", ScheduleSpec.model_validate(schedule))
+        policy = {
+            "levels": [
+                {"targets": [{"type": "user", "name": PEOPLE[0]}], "delayMinutes": 60},
+                {"targets": [{"type": "schedule", "name": "primary"}]},
+            ]
+        }
+        resources.put(
+            ctx, ESCALATION_POLICIES, "bench", EscalationPolicySpec.model_validate(policy)
+        )
+        svc = resources.put(ctx, SERVICES, "api", ServiceSpec(escalation_policy="bench")).obj
+        return int(svc.id)
+
+
+def incidents(db: Database, service_id: int, count: int) -> None:
+    target = Target(service_id, None, "bench")
+    for start in range(0, count, 1000):
+        events = [
+            (target, AlertEvent(action=TRIGGER, dedup_key=f"k{n}", summary=f"incident {n}"))
+            for n in range(start, min(count, start + 1000))
+        ]
+        with db.engine.begin() as conn:
+            ingest(conn, events, system_clock.now())
+
+
+def drain(db: Database) -> None:
+    worker = Worker(db, system_clock, batch_size=200)
+    while worker.run_once():
+        pass
+
+
+def worker_main(url: str, barrier: Any, result: Any) -> None:
+    db = Database(url, pool_size=2)
+    worker = Worker(db, system_clock, batch_size=100)
+    barrier.wait()
+    steps = 0
+    while True:
+        if not worker.run_once():
+            with db.read() as session:
+                left = session.scalar(
+                    select(func.count())
+                    .select_from(Job)
+                    .where(Job.kind == STEP_JOB, Job.status != DONE)
+                )
+            if not left:
+                break
+            time.sleep(0.01)
+        steps += 1
+    db.dispose()
+    result.put(steps)
+
+
+def lateness(db: Database, due: Any) -> list[float]:
+    with db.read() as session:
+        rows = session.execute(
+            text(
+                "SELECT at FROM incident_events WHERE kind = 'escalation.level' "
+                "AND message LIKE 'level 2:%'"
+            )
+        ).scalars()
+        out = []
+        for at in rows:
+            at = (
+                at if not isinstance(at, str) else __import__("datetime").datetime.fromisoformat(at)
+            )
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=due.tzinfo)
+            out.append((at - due).total_seconds())
+        return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def run(url: str, dialect: str, count: int, workers: int, lead: float) -> dict[str, Any]:
+    upgrade(url)
+    db = Database(url)
+    sink_port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, str(BENCH_DIR / "webhook_sink.py"), "--listen", f"127.0.0.1:{sink_port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        service_id = organisation(db, f"http://127.0.0.1:{sink_port}/page")
+        started = time.perf_counter()
+        incidents(db, service_id, count)
+        drain(db)  # level 1 of every incident, and its notifications
+        log(f"{count} incidents at level 1 in {time.perf_counter() - started:.0f}s")
+        due = system_clock.now() + timedelta(seconds=lead)
+        with db.transaction() as session:
+            session.execute(
+                update(Job).where(Job.kind == STEP_JOB, Job.status == PENDING).values(run_at=due)
+            )
+        if dialect == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        ctx = mp.get_context("spawn")
+        barrier = ctx.Barrier(workers + 1)
+        results = ctx.Queue()
+        procs = [
+            ctx.Process(target=worker_main, args=(url, barrier, results)) for _ in range(workers)
+        ]
+        for p in procs:
+            p.start()
+        barrier.wait(timeout=120)
+        [results.get(timeout=1800) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+        late = lateness(db, due)
+        with db.read() as session:
+            pages = session.scalar(text("SELECT count(*) FROM notification_deliveries"))
+        return {
+            "benchmark": "escalation_lateness",
+            "database": dialect,
+            "incidents": count,
+            "workers": workers,
+            "steps_run": len(late),
+            "lateness_p50_s": round(statistics.median(late), 3),
+            "lateness_p99_s": round(percentile(late, 0.99), 3),
+            "lateness_max_s": round(max(late), 3),
+            "earliest_s": round(min(late), 3),
+            "pages_queued_total": int(pages or 0),
+            "target_p99_s": TARGET_P99_S,
+            "met": percentile(late, 0.99) <= TARGET_P99_S and len(late) == count,
+            "cpus": os.cpu_count(),
+            "loadavg": [round(x, 2) for x in os.getloadavg()],
+        }
+    finally:
+        terminate(sink)
+        db.dispose()
+
+
+@contextlib.contextmanager
+def scratch_sqlite() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="watchbill-lateness-") as tmp:
+        yield f"sqlite:///{Path(tmp) / 'watchbill.db'}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--database-url", help="PostgreSQL server to make a scratch database on")
+    p.add_argument("--incidents", type=int, default=10_000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--lead", type=float, default=5.0, help="seconds from set-up to the due instant")
+    a = p.parse_args(argv)
+    dialect = "postgresql" if a.database_url else "sqlite"
+    with scratch_postgres(a.database_url) if a.database_url else scratch_sqlite() as url:
+        print(json.dumps(run(url, dialect, a.incidents, a.workers, a.lead)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
