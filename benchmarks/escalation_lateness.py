@@ -21,21 +21,18 @@ ran, and how many pages they queued. Target (issue): p99 <= 1 s for 10,000 incid
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import multiprocessing as mp
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from intake_throughput import BENCH_DIR, free_port, log, scratch_postgres, terminate
+from intake_throughput import BENCH_DIR, free_port, log, terminate
+from scratch import scratch_database
 from sqlalchemy import func, select, text, update
 
 from watchbill.adapters.clock import system_clock
@@ -221,12 +218,6 @@ def run(url: str, dialect: str, count: int, workers: int, lead: float) -> dict[s
         db.dispose()
 
 
-@contextlib.contextmanager
-def scratch_sqlite() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="watchbill-lateness-") as tmp:
-        yield f"sqlite:///{Path(tmp) / 'watchbill.db'}"
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -237,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lead", type=float, default=5.0, help="seconds from set-up to the due instant")
     a = p.parse_args(argv)
     dialect = "postgresql" if a.database_url else "sqlite"
-    with scratch_postgres(a.database_url) if a.database_url else scratch_sqlite() as url:
+    with scratch_database(a.database_url) as url:
         print(json.dumps(run(url, dialect, a.incidents, a.workers, a.lead)), flush=True)
     return 0
 

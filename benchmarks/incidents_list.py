@@ -43,14 +43,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
+from scratch import scratch_postgres
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -447,30 +447,6 @@ def bench(url: str, label: str, args: argparse.Namespace, workdir: Path) -> None
     db.dispose()
 
 
-@contextmanager
-def scratch_postgres(server_url: str, keep: bool) -> Iterator[str]:
-    name = f"watchbill_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        if keep:
-            log(f"kept PostgreSQL database {name}")
-        else:
-            with admin.connect() as conn:
-                conn.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :n AND pid <> pg_backend_pid()"
-                    ),
-                    {"n": name},
-                )
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--incidents", type=int, default=100_000)
@@ -493,7 +469,7 @@ def main() -> int:
             path = args.sqlite_path.resolve() if args.sqlite_path else workdir / "bench.db"
             bench(f"sqlite:///{path}", "sqlite", args, workdir)
         if args.postgres:
-            with scratch_postgres(args.postgres, args.keep) as url:
+            with scratch_postgres(args.postgres, keep=args.keep) as url:
                 bench(url, "postgresql", args, workdir)
     finally:
         if args.keep:

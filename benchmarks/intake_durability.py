@@ -37,8 +37,8 @@ from intake_throughput import (
     Watchbill,
     alert_load,
     log,
-    scratch_postgres,
 )
+from scratch import scratch_postgres
 
 
 def run_cycle(wb: Watchbill, cycle: int, events: int, concurrency: int, kill_at: float) -> dict:

@@ -18,16 +18,11 @@ import argparse
 import json
 import multiprocessing as mp
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from scratch import scratch_postgres, scratch_sqlite
+from sqlalchemy import insert, text
 
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
@@ -147,37 +142,6 @@ def run(url: str, dialect: str, jobs: int, workers: int, batch_size: int, lease:
     return report
 
 
-@contextmanager
-def scratch_postgres(server_url: str) -> Iterator[str]:
-    name = f"watchbill_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
-@contextmanager
-def scratch_sqlite() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="watchbill-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        upgrade(url)
-        yield url
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="a PostgreSQL server URL (a scratch db is made)")
@@ -193,11 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     if args.database_url:
         with scratch_postgres(args.database_url) as url:
+            upgrade(url)
             report = run(url, "postgresql", args.jobs, args.workers, batch, args.lease_seconds)
         print(json.dumps(report), flush=True)
         ok &= report["exactly_once"]
     if args.sqlite:
         with scratch_sqlite() as url:
+            upgrade(url)
             report = run(url, "sqlite", args.jobs, 1, batch, args.lease_seconds)
         print(json.dumps(report), flush=True)
         ok &= report["exactly_once"]

@@ -49,8 +49,8 @@ from intake_throughput import (
     alertmanager,
     free_port,
     log,
-    scratch_postgres,
 )
+from scratch import scratch_postgres
 
 TARGET_MEDIAN_MS = 25.0
 TARGET_P99_MS = 150.0

@@ -25,18 +25,14 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from scratch import scratch_database
+from sqlalchemy import insert
 
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
@@ -200,24 +196,6 @@ def emit(name: str, figures: dict[str, float], **extra: Any) -> None:
     print(json.dumps({"figure": name, **figures, **extra}), flush=True)
 
 
-@contextmanager
-def scratch(postgres: str | None) -> Iterator[str]:
-    if postgres is None:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    name = f"watchbill_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def measure(url: str, runs: int) -> None:
     upgrade(url)
     db = Database(url, pool_size=4)
@@ -273,7 +251,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     for pg in [None] + ([args.postgres] if args.postgres else []):
-        with scratch(pg) as url:
+        with scratch_database(pg) as url:
             measure(url, args.runs)
 
 

@@ -28,19 +28,14 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from scratch import scratch_database
 
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
@@ -183,24 +178,6 @@ def year_schedule() -> core.Schedule:
     return core.Schedule(tz, layers, overrides)
 
 
-@contextmanager
-def scratch(postgres: str | None) -> Iterator[str]:
-    if postgres is None:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    name = f"watchbill_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def measure(url: str, runs: int) -> None:
     upgrade(url)
     db = Database(url, pool_size=4)
@@ -268,7 +245,7 @@ def main() -> None:
         shifts=len(shifts),
     )
     for pg in targets:
-        with scratch(pg) as url:
+        with scratch_database(pg) as url:
             measure(url, args.runs)
 
 
