@@ -28,12 +28,12 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from intake_throughput import BENCH_DIR, free_port, log, terminate
 from scratch import scratch_database
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
@@ -47,6 +47,7 @@ from watchbill.context import Ctx
 from watchbill.escalation.engine import STEP_JOB
 from watchbill.escalation.resource import ESCALATION_POLICIES
 from watchbill.escalation.schemas import EscalationPolicySpec
+from watchbill.incidents.models import IncidentEvent
 from watchbill.intake.events import TRIGGER, AlertEvent
 from watchbill.jobs import builtin
 from watchbill.jobs.models import DONE, PENDING, Job
@@ -135,23 +136,34 @@ def worker_main(url: str, barrier: Any, result: Any) -> None:
     result.put(steps)
 
 
-def lateness(db: Database, due: Any) -> list[float]:
+def lateness(db: Database, due: dict[int, datetime]) -> list[float]:
+    """Seconds from each incident's due instant to its level-2 step's timeline entry."""
     with db.read() as session:
-        rows = session.execute(
-            text(
-                "SELECT at FROM incident_events WHERE kind = 'escalation.level' "
-                "AND message LIKE 'level 2:%'"
+        ran = session.execute(
+            select(IncidentEvent.incident_id, IncidentEvent.at).where(
+                IncidentEvent.kind == "escalation.level",
+                IncidentEvent.message.like("level 2:%"),
             )
-        ).scalars()
-        out = []
-        for at in rows:
-            at = (
-                at if not isinstance(at, str) else __import__("datetime").datetime.fromisoformat(at)
-            )
-            if at.tzinfo is None:
-                at = at.replace(tzinfo=due.tzinfo)
-            out.append((at - due).total_seconds())
-        return out
+        )
+        return [(at - due[incident]).total_seconds() for incident, at in ran]
+
+
+def make_due(db: Database, first: datetime, spread: float) -> dict[int, datetime]:
+    """Make every pending level-2 step due at `first` (spread 0: all at once) or spread
+    evenly over `spread` seconds from it; the due instant of each incident."""
+    with db.transaction() as session:
+        steps = session.execute(
+            select(Job.id, Job.payload).where(Job.kind == STEP_JOB, Job.status == PENDING)
+        ).all()
+        step = timedelta(seconds=spread / max(1, len(steps)))
+        due = {int(payload["incidentId"]): first + step * n for n, (_, payload) in enumerate(steps)}
+        session.execute(
+            update(Job.__table__)
+            .where(Job.__table__.c.id == bindparam("job"))
+            .values(run_at=bindparam("at")),
+            [{"job": job_id, "at": due[int(payload["incidentId"])]} for job_id, payload in steps],
+        )
+    return due
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -159,7 +171,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
-def run(url: str, dialect: str, count: int, workers: int, lead: float) -> dict[str, Any]:
+def run(
+    url: str, dialect: str, count: int, workers: int, lead: float, spread: float
+) -> dict[str, Any]:
     upgrade(url)
     db = Database(url)
     sink_port = free_port()
@@ -174,11 +188,8 @@ def run(url: str, dialect: str, count: int, workers: int, lead: float) -> dict[s
         incidents(db, service_id, count)
         drain(db)  # level 1 of every incident, and its notifications
         log(f"{count} incidents at level 1 in {time.perf_counter() - started:.0f}s")
-        due = system_clock.now() + timedelta(seconds=lead)
-        with db.transaction() as session:
-            session.execute(
-                update(Job).where(Job.kind == STEP_JOB, Job.status == PENDING).values(run_at=due)
-            )
+        first = system_clock.now() + timedelta(seconds=lead)
+        due = make_due(db, first, spread)
         if dialect == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE"))
@@ -202,6 +213,7 @@ def run(url: str, dialect: str, count: int, workers: int, lead: float) -> dict[s
             "database": dialect,
             "incidents": count,
             "workers": workers,
+            "due_spread_s": spread,
             "steps_run": len(late),
             "lateness_p50_s": round(statistics.median(late), 3),
             "lateness_p99_s": round(percentile(late, 0.99), 3),
@@ -226,10 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--incidents", type=int, default=10_000)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--lead", type=float, default=5.0, help="seconds from set-up to the due instant")
+    p.add_argument(
+        "--spread", type=float, default=0.0, help="due instants spread over this many seconds"
+    )
     a = p.parse_args(argv)
     dialect = "postgresql" if a.database_url else "sqlite"
     with scratch_database(a.database_url) as url:
-        print(json.dumps(run(url, dialect, a.incidents, a.workers, a.lead)), flush=True)
+        print(json.dumps(run(url, dialect, a.incidents, a.workers, a.lead, a.spread)), flush=True)
     return 0
 
 
