@@ -39,10 +39,10 @@ from watchbill.incidents.jobs import (
     INCIDENT_RESOLVED_JOB,
     INCIDENT_TRIGGERED_JOB,
 )
-from watchbill.incidents.models import Incident, IncidentEvent
+from watchbill.incidents.models import Incident
 from watchbill.jobs.handlers import JobRun, registry
-from watchbill.jobs.queue import enqueue
-from watchbill.notify.service import cancel_pending, page_user
+from watchbill.jobs.queue import enqueue, enqueue_many
+from watchbill.notify.service import PageRequest, cancel_pending, insert_events, page_users
 from watchbill.schedules.service import on_call_users
 
 STEP_JOB = "escalation.step"
@@ -64,85 +64,126 @@ def policy_from_row(row: EscalationPolicy) -> Policy:
     )
 
 
-def _locked(session: Session, incident_id: int) -> Incident | None:
-    return session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update())
-
-
-def _event(
-    session: Session, inc: Incident, now: datetime, kind: str, message: str, data: dict[str, Any]
-) -> None:
-    session.add(
-        IncidentEvent(
-            incident_id=inc.id,
-            at=now,
-            kind=kind,
-            actor=SYSTEM_ACTOR,
-            message=message[:4000],
-            data=data,
+def _locked(session: Session, ids: list[int]) -> list[Incident]:
+    """The incidents, locked in id order (two workers never deadlock on them)."""
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(Incident.id.in_(sorted(ids)))
+            .order_by(Incident.id)
+            .with_for_update()
         )
     )
 
 
-def start(session: Session, inc: Incident, now: datetime) -> None:
-    """Snapshot the incident's policy and page its first level, in this transaction."""
-    row = None
-    if inc.escalation_policy:
-        row = session.scalar(
-            select(EscalationPolicy).where(EscalationPolicy.name == inc.escalation_policy)
+class _Escalation:
+    """The escalation work of one transaction, written together at the end: timeline
+    rows, pages and next steps for any number of incidents, so that a storm of steps
+    costs a few statements per batch rather than a dozen per incident."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session, self.now = session, now
+        self._entries: list[dict[str, Any] | int] = []  # a row, or the index of a page
+        self._pages: list[PageRequest] = []
+        self._steps: list[dict[str, Any]] = []
+        self._on_call: dict[str, list[str]] = {}
+        self._policies: dict[str, EscalationPolicy | None] = {}
+
+    def event(self, inc: Incident, kind: str, message: str, data: dict[str, Any]) -> None:
+        self._entries.append(
+            {
+                "incident_id": inc.id,
+                "at": self.now,
+                "kind": kind,
+                "actor": SYSTEM_ACTOR,
+                "message": message[:4000],
+                "data": data,
+            }
         )
+
+    def page(self, inc: Incident, person: str, reason: str) -> None:
+        self._entries.append(len(self._pages))
+        self._pages.append(PageRequest(inc.id, person, inc.urgency, reason))
+
+    def on_call(self, schedule: str) -> list[str]:
+        if schedule not in self._on_call:
+            try:
+                self._on_call[schedule] = on_call_users(self.session, schedule, self.now)
+            except WatchbillError:
+                self._on_call[schedule] = []
+        return self._on_call[schedule]
+
+    def policy(self, name: str) -> EscalationPolicy | None:
+        if name not in self._policies:
+            self._policies[name] = self.session.scalar(
+                select(EscalationPolicy).where(EscalationPolicy.name == name)
+            )
+        return self._policies[name]
+
+    def next_step(self, inc: Incident, epoch: int, step: Step, run_at: datetime) -> None:
+        self._steps.append(
+            {
+                "kind": STEP_JOB,
+                "payload": {
+                    "incidentId": inc.id,
+                    "epoch": epoch,
+                    "cycle": step.cycle,
+                    "level": step.level,
+                },
+                "run_at": run_at,
+                "idempotency_key": f"{STEP_JOB}:{inc.id}:{epoch}:{step.cycle}:{step.level}",
+            }
+        )
+
+    def write(self) -> None:
+        paged = page_users(self.session, self._pages, self.now)
+        rows: list[dict[str, Any]] = []
+        for entry in self._entries:
+            rows.extend(paged[entry].events if isinstance(entry, int) else [entry])
+        insert_events(self.session, rows)
+        enqueue_many(self.session, self._steps, self.now)
+
+
+def start(work: _Escalation, inc: Incident) -> None:
+    """Snapshot the incident's policy and page its first level."""
+    row = work.policy(inc.escalation_policy) if inc.escalation_policy else None
     if row is None:
         message = (
             f"escalation policy {inc.escalation_policy!r} is not defined; nobody was paged"
             if inc.escalation_policy
             else "the service has no escalation policy; nobody was paged"
         )
-        _event(session, inc, now, "escalation.skipped", message, {})
+        work.event(inc, "escalation.skipped", message, {})
         return
     epoch = int((inc.escalation or {}).get("epoch", 0)) + 1
     inc.escalation = {"epoch": epoch, "policy": to_snapshot(policy_from_row(row), row.name)}
-    _climb(session, inc, epoch, FIRST, now)
+    _climb(work, inc, epoch, FIRST)
 
 
-def _climb(session: Session, inc: Incident, epoch: int, step: Step, now: datetime) -> None:
+def _climb(work: _Escalation, inc: Incident, epoch: int, step: Step) -> None:
     """Page `step`'s level, then queue the next step after its delay. A level with
     nobody to page (a schedule with a gap) hands over to the next level at once."""
     assert inc.escalation is not None
     policy = from_snapshot(inc.escalation["policy"])
     current: Step | None = step
     while current is not None:
-        paged = _page_level(session, inc, policy, current, now)
+        paged = _page_level(work, inc, policy, current)
         following = next_step(policy, current)
         if following is None:
-            _event(
-                session,
+            work.event(
                 inc,
-                now,
                 "escalation.finished",
                 "every level of the policy has been paged",
                 {"cycle": current.cycle, "level": current.level + 1},
             )
             return
         if paged:
-            enqueue(
-                session,
-                kind=STEP_JOB,
-                payload={
-                    "incidentId": inc.id,
-                    "epoch": epoch,
-                    "cycle": following.cycle,
-                    "level": following.level,
-                },
-                now=now,
-                run_at=now + delay_after(policy, current),
-                idempotency_key=(
-                    f"{STEP_JOB}:{inc.id}:{epoch}:{following.cycle}:{following.level}"
-                ),
-            )
+            work.next_step(inc, epoch, following, work.now + delay_after(policy, current))
             return
         current = following
 
 
-def _page_level(session: Session, inc: Incident, policy: Policy, step: Step, now: datetime) -> bool:
+def _page_level(work: _Escalation, inc: Incident, policy: Policy, step: Step) -> bool:
     level = policy.levels[step.level]
     resolved: list[str] = []
     gaps: list[str] = []
@@ -150,10 +191,7 @@ def _page_level(session: Session, inc: Incident, policy: Policy, step: Step, now
         if target.kind == USER:
             resolved.append(target.name)
             continue
-        try:
-            on_call = on_call_users(session, target.name, now)
-        except WatchbillError:
-            on_call = []
+        on_call = work.on_call(target.name)
         if not on_call:
             gaps.append(target.name)
         resolved.extend(on_call)
@@ -161,56 +199,39 @@ def _page_level(session: Session, inc: Incident, policy: Policy, step: Step, now
     number = step.level + 1
     data = {"cycle": step.cycle, "level": number, "users": people, "noOneOnCall": gaps}
     if not people:
-        _event(
-            session,
-            inc,
-            now,
-            "escalation.level",
-            f"level {number}: nobody to page"
-            + (f" (nobody on call in {', '.join(gaps)})" if gaps else ""),
-            data,
-        )
+        nobody = f" (nobody on call in {', '.join(gaps)})" if gaps else ""
+        work.event(inc, "escalation.level", f"level {number}: nobody to page{nobody}", data)
         return False
-    _event(
-        session, inc, now, "escalation.level", f"level {number}: paging {', '.join(people)}", data
-    )
+    work.event(inc, "escalation.level", f"level {number}: paging {', '.join(people)}", data)
     reason = f"escalation level {number}" + (f", repeat {step.cycle}" if step.cycle else "")
     for person in people:
-        try:
-            page_user(session, inc.id, person, inc.urgency, now, reason)
-        except WatchbillError as exc:
-            _event(
-                session,
-                inc,
-                now,
-                "notification.skipped",
-                f"{person} was not paged: {exc}",
-                {"user": person},
-            )
+        work.page(inc, person, reason)
     return True
 
 
-@registry.register(INCIDENT_TRIGGERED_JOB)
-def on_triggered(run: JobRun) -> None:
-    inc = _locked(run.session, int(run.payload["incidentId"]))
-    if inc is None or inc.status != Status.TRIGGERED.value or inc.suppressed:
-        return
-    start(run.session, inc, run.now())
+@registry.register_batch(INCIDENT_TRIGGERED_JOB)
+def on_triggered(runs: list[JobRun]) -> None:
+    work = _Escalation(runs[0].session, runs[0].now())
+    for inc in _locked(work.session, [int(run.payload["incidentId"]) for run in runs]):
+        if inc.status == Status.TRIGGERED.value and not inc.suppressed:
+            start(work, inc)
+    work.write()
 
 
-@registry.register(STEP_JOB)
-def on_step(run: JobRun) -> None:
-    inc = _locked(run.session, int(run.payload["incidentId"]))
-    epoch = int(run.payload["epoch"])
-    if (
-        inc is None
-        or inc.status != Status.TRIGGERED.value
-        or inc.escalation is None
-        or inc.escalation.get("epoch") != epoch
-    ):
-        return
-    step = Step(int(run.payload["cycle"]), int(run.payload["level"]))
-    _climb(run.session, inc, epoch, step, run.now())
+@registry.register_batch(STEP_JOB)
+def on_step(runs: list[JobRun]) -> None:
+    work = _Escalation(runs[0].session, runs[0].now())
+    wanted = {int(run.payload["incidentId"]): run.payload for run in runs}
+    for inc in _locked(work.session, list(wanted)):
+        payload = wanted[inc.id]
+        epoch = int(payload["epoch"])
+        if (
+            inc.status == Status.TRIGGERED.value
+            and inc.escalation is not None
+            and inc.escalation.get("epoch") == epoch
+        ):
+            _climb(work, inc, epoch, Step(int(payload["cycle"]), int(payload["level"])))
+    work.write()
 
 
 @registry.register(INCIDENT_ACKNOWLEDGED_JOB)
@@ -246,7 +267,9 @@ def on_resolved(run: JobRun) -> None:
 def on_retrigger(run: JobRun) -> None:
     """The acknowledgement timed out: the incident triggers again and the climb restarts
     from the first level, on the same policy snapshot."""
-    inc = _locked(run.session, int(run.payload["incidentId"]))
+    work = _Escalation(run.session, run.now())
+    found = _locked(run.session, [int(run.payload["incidentId"])])
+    inc = found[0] if found else None
     if (
         inc is None
         or inc.status != Status.ACKNOWLEDGED.value
@@ -255,14 +278,11 @@ def on_retrigger(run: JobRun) -> None:
         or inc.escalation is None
     ):
         return
-    now = run.now()
     inc.status = transition(Status.ACKNOWLEDGED, Action.TRIGGER).value
     inc.acknowledged_at = None
-    inc.updated_at = now
-    _event(
-        run.session,
+    inc.updated_at = work.now
+    work.event(
         inc,
-        now,
         "status.retriggered",
         "acknowledged but not resolved within the policy's acknowledgement timeout: "
         "triggered again",
@@ -270,4 +290,5 @@ def on_retrigger(run: JobRun) -> None:
     )
     epoch = int(inc.escalation.get("epoch", 0)) + 1
     inc.escalation = {**inc.escalation, "epoch": epoch}
-    _climb(run.session, inc, epoch, FIRST, now)
+    _climb(work, inc, epoch, FIRST)
+    work.write()

@@ -66,19 +66,38 @@ class OutboundRun:
 
 
 Handler = Callable[[JobRun], None]
+BatchHandler = Callable[[list[JobRun]], None]
 OutboundHandler = Callable[[OutboundRun], None]
 
 
 class Registry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._batch: dict[str, BatchHandler] = {}
         self._outbound: dict[str, OutboundHandler] = {}
+
+    def _taken(self, kind: str, handler: object) -> bool:
+        others = [self._handlers.get(kind), self._batch.get(kind), self._outbound.get(kind)]
+        return any(h is not None and h is not handler for h in others)
 
     def register(self, kind: str) -> Callable[[Handler], Handler]:
         def add(handler: Handler) -> Handler:
-            if kind in self._outbound or self._handlers.get(kind, handler) is not handler:
+            if self._taken(kind, handler):
                 raise ValueError(f"job kind {kind!r} already has a handler")
             self._handlers[kind] = handler
+            return handler
+
+        return add
+
+    def register_batch(self, kind: str) -> Callable[[BatchHandler], BatchHandler]:
+        """Register a handler that takes every claimed job of its kind at once, in the
+        batch's transaction, so it can read and write in sets (escalation steps, by the
+        thousand when incidents storm). If it fails, its jobs run again one at a time."""
+
+        def add(handler: BatchHandler) -> BatchHandler:
+            if self._taken(kind, handler):
+                raise ValueError(f"job kind {kind!r} already has a handler")
+            self._batch[kind] = handler
             return handler
 
         return add
@@ -87,7 +106,7 @@ class Registry:
         """Register a handler that talks to the outside world (see the module docstring)."""
 
         def add(handler: OutboundHandler) -> OutboundHandler:
-            if kind in self._handlers or self._outbound.get(kind, handler) is not handler:
+            if self._taken(kind, handler):
                 raise ValueError(f"job kind {kind!r} already has a handler")
             self._outbound[kind] = handler
             return handler
@@ -97,12 +116,15 @@ class Registry:
     def get(self, kind: str) -> Handler | None:
         return self._handlers.get(kind)
 
+    def get_batch(self, kind: str) -> BatchHandler | None:
+        return self._batch.get(kind)
+
     def get_outbound(self, kind: str) -> OutboundHandler | None:
         return self._outbound.get(kind)
 
     @property
     def kinds(self) -> list[str]:
-        return sorted([*self._handlers, *self._outbound])
+        return sorted([*self._handlers, *self._batch, *self._outbound])
 
 
 registry = Registry()

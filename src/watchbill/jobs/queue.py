@@ -46,6 +46,31 @@ class ClaimedJob:
     lease_token: str
 
 
+def _row(
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    run_at: datetime | None,
+    idempotency_key: str | None,
+    max_attempts: int,
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "payload": payload,
+        "idempotency_key": idempotency_key,
+        "status": PENDING,
+        "run_at": run_at or now,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "created_at": now,
+    }
+
+
+def _insert(session: Session | Connection) -> Any:
+    bind = session if isinstance(session, Connection) else session.get_bind()
+    return pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+
+
 def enqueue(
     session: Session | Connection,
     *,
@@ -57,22 +82,32 @@ def enqueue(
     max_attempts: int = 8,
 ) -> int | None:
     """Add a job in the caller's transaction; with a key seen before, add nothing (None)."""
-    values = {
-        "kind": kind,
-        "payload": payload,
-        "idempotency_key": idempotency_key,
-        "status": PENDING,
-        "run_at": run_at or now,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "created_at": now,
-    }
-    bind = session if isinstance(session, Connection) else session.get_bind()
-    insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Job).values(**values).returning(Job.id)
+    values = _row(kind, payload, now, run_at, idempotency_key, max_attempts)
+    stmt = _insert(session)(Job).values(**values).returning(Job.id)
     if idempotency_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
     return session.execute(stmt).scalar_one_or_none()
+
+
+def enqueue_many(session: Session | Connection, jobs: list[dict[str, Any]], now: datetime) -> None:
+    """Add many jobs in one statement, in the caller's transaction; each is a dict of
+    `kind`, `payload` and optionally `run_at`, `idempotency_key`, `max_attempts`. Keys
+    seen before add nothing, as with `enqueue`."""
+    if not jobs:
+        return
+    rows = [
+        _row(
+            job["kind"],
+            job["payload"],
+            now,
+            job.get("run_at"),
+            job.get("idempotency_key"),
+            job.get("max_attempts", 8),
+        )
+        for job in jobs
+    ]
+    insert = _insert(session)(Job.__table__)
+    session.execute(insert.on_conflict_do_nothing(index_elements=["idempotency_key"]), rows)
 
 
 def claim(

@@ -6,6 +6,7 @@ never claim the same row, and a worker that dies leaves leases that expire.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
@@ -18,7 +19,14 @@ from sqlalchemy.orm import Session
 from watchbill.adapters.db.engine import Database
 from watchbill.core.clock import Clock
 from watchbill.jobs import queue
-from watchbill.jobs.handlers import JobRun, OutboundHandler, OutboundRun, Registry, registry
+from watchbill.jobs.handlers import (
+    BatchHandler,
+    JobRun,
+    OutboundHandler,
+    OutboundRun,
+    Registry,
+    registry,
+)
 
 log = logging.getLogger("watchbill.worker")
 
@@ -86,8 +94,18 @@ class Worker:
             for job in jobs:
                 if job.id not in held:
                     log.warning("job %s lost its lease before it ran; skipped", job.id)
-                elif self._run(session, job):
-                    succeeded.append(job)
+            runnable = [job for job in jobs if job.id in held]
+            for kind, group in itertools.groupby(runnable, key=lambda job: job.kind):
+                together = list(group)
+                batch = self.handlers.get_batch(kind)
+                if (
+                    batch is not None
+                    and len(together) > 1
+                    and self._run_set(session, together, batch)
+                ):
+                    succeeded.extend(together)
+                    continue
+                succeeded.extend(job for job in together if self._run(session, job))
             if succeeded:
                 done = queue.complete_many(session, succeeded, self.clock.now())
                 if len(done) != len(succeeded):
@@ -97,14 +115,37 @@ class Worker:
                         "changed hands while locked"
                     )
 
+    def _job_run(self, session: Session, job: queue.ClaimedJob) -> JobRun:
+        return JobRun(job.id, job.kind, job.payload, job.attempts, session, self.clock)
+
+    def _run_set(
+        self, session: Session, jobs: list[queue.ClaimedJob], handler: BatchHandler
+    ) -> bool:
+        """Run consecutive jobs of one batch kind together under one savepoint; False
+        (nothing kept) if the handler failed, so that they run again one at a time."""
+        savepoint = session.begin_nested()
+        try:
+            handler([self._job_run(session, job) for job in jobs])
+            session.flush()
+        except Exception as exc:
+            savepoint.rollback()
+            log.warning("%s jobs (%s) failed together: %s", len(jobs), jobs[0].kind, exc)
+            return False
+        savepoint.commit()
+        return True
+
     def _run(self, session: Session, job: queue.ClaimedJob) -> bool:
         """Run one job's handler under a savepoint; True if it succeeded."""
         handler = self.handlers.get(job.kind)
+        batch = self.handlers.get_batch(job.kind)
         savepoint = session.begin_nested()
         try:
-            if handler is None:
+            if handler is not None:
+                handler(self._job_run(session, job))
+            elif batch is not None:
+                batch([self._job_run(session, job)])
+            else:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
-            handler(JobRun(job.id, job.kind, job.payload, job.attempts, session, self.clock))
             session.flush()
         except Exception as exc:
             savepoint.rollback()

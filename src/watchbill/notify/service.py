@@ -1,17 +1,19 @@
 """Paging a user: plan deliveries from their notification rules, queue durable jobs,
 record the timeline; cancel what is still queued once the incident is handled.
 
-`page_user` and `cancel_pending` are what escalation calls, inside its own transaction,
-so a page is queued if and only if the escalation step that made it commits.
+`page_users` (`page_user` for one) and `cancel_pending` are what escalation calls, inside
+its own transaction, so a page is queued if and only if the escalation step that made it
+commits.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from watchbill.alerts.ingest import SYSTEM_ACTOR
@@ -33,6 +35,24 @@ def job_key(delivery_id: int) -> str:
     return f"{DELIVER_JOB}:{delivery_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """One person to page about one incident, and why (shown in the delivery log)."""
+
+    incident_id: int
+    user: str
+    urgency: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Paged:
+    """What paging one person queued: the deliveries, and the timeline rows to write."""
+
+    delivery_ids: list[int] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
 def page_user(
     session: Session,
     incident_id: int,
@@ -47,72 +67,148 @@ def page_user(
     method, the account email: a page must reach someone who set nothing up.
     """
     try:
-        level = Urgency(urgency)
+        Urgency(urgency)
     except ValueError:
         raise Invalid("bad urgency", [FieldError("urgency", "use high or low")]) from None
     if session.get(Incident, incident_id) is None:
         raise NotFound(f"incident {incident_id} does not exist")
-    user = session.scalar(select(User).where(User.name == user_name))
-    if user is None:
+    if session.scalar(select(User.id).where(User.name == user_name)) is None:
         raise NotFound(f"User {user_name!r} does not exist")
-    if not user.active:
-        add_event(
-            session,
-            incident_id,
-            now,
-            "notification.skipped",
-            f"{user.name} was not notified: the user is deactivated",
-            {"user": user.name, "reason": reason},
+    [paged] = page_users(session, [PageRequest(incident_id, user_name, urgency, reason)], now)
+    insert_events(session, paged.events)
+    return list(
+        session.scalars(
+            select(Delivery).where(Delivery.id.in_(paged.delivery_ids)).order_by(Delivery.id)
         )
-        return []
+    )
+
+
+def page_users(session: Session, requests: list[PageRequest], now: datetime) -> list[Paged]:
+    """Queue the notifications of many pages at once, in the caller's transaction: one
+    query for the people, one insert for the deliveries and one for their jobs, each
+    person's rules planned once. Escalation pages a whole storm's incidents this way.
+    Returns, per request, the deliveries and the timeline rows, which the caller writes
+    in its own order. A person who does not exist or is deactivated is not paged; the
+    timeline says so."""
+    names = {r.user for r in requests}
+    users = {u.name: u for u in session.scalars(select(User).where(User.name.in_(names)))}
+    plans: dict[tuple[str, str], list[tuple[str, str, str, datetime]]] = {}
+    results = [Paged() for _ in requests]
+    rows: list[dict[str, Any]] = []
+    owners: list[int] = []
+    for i, req in enumerate(requests):
+        user = users.get(req.user)
+        if user is None or not user.active:
+            why = "no such user" if user is None else "the user is deactivated"
+            results[i].events.append(
+                _event_row(
+                    req.incident_id,
+                    now,
+                    "notification.skipped",
+                    f"{req.user} was not notified: {why}",
+                    {"user": req.user, "reason": req.reason},
+                )
+            )
+            continue
+        key = (user.name, req.urgency)
+        if key not in plans:
+            plans[key] = _plan(user, Urgency(req.urgency), now)
+        for label, channel, address, send_at in plans[key]:
+            rows.append(
+                {
+                    "incident_id": req.incident_id,
+                    "user_id": user.id,
+                    "user_name": user.name,
+                    "contact_method": label,
+                    "channel": channel,
+                    "address": address,
+                    "urgency": req.urgency,
+                    "reason": req.reason[:500],
+                    "status": QUEUED,
+                    "attempts": 0,
+                    "max_attempts": DELIVERY_ATTEMPTS,
+                    "send_at": send_at,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            owners.append(i)
+    if not rows:
+        return results
+    ids = session.execute(_INSERT_DELIVERIES, rows).scalars().all()
+    queue.enqueue_many(
+        session,
+        [
+            {
+                "kind": DELIVER_JOB,
+                "payload": {"deliveryId": delivery_id},
+                "run_at": row["send_at"],
+                "idempotency_key": job_key(delivery_id),
+                "max_attempts": DELIVERY_ATTEMPTS,
+            }
+            for row, delivery_id in zip(rows, ids, strict=True)
+        ],
+        now,
+    )
+    for row, delivery_id, i in zip(rows, ids, owners, strict=True):
+        send_at = row["send_at"]
+        when = "now" if send_at <= now else f"at {send_at:%Y-%m-%d %H:%M} UTC"
+        results[i].delivery_ids.append(delivery_id)
+        results[i].events.append(
+            _event_row(
+                row["incident_id"],
+                now,
+                "notification.queued",
+                f"{row['user_name']} will be notified by {row['channel']} "
+                f"({row['contact_method']}) {when}",
+                {
+                    "deliveryId": delivery_id,
+                    "user": row["user_name"],
+                    "contactMethod": row["contact_method"],
+                    "channel": row["channel"],
+                    "sendAt": send_at.isoformat(),
+                    "reason": row["reason"],
+                },
+            )
+        )
+    return results
+
+
+def _plan(user: User, urgency: Urgency, now: datetime) -> list[tuple[str, str, str, datetime]]:
+    """(contact method, channel, address, send at) for each notification of a page."""
     rules = NotificationRulesSpec.model_validate(user.notification_rules or {}).to_core()
     methods = {c.label: (c.type, c.address) for c in user.contact_methods}
-    planned = plan(rules, level, now, ZoneInfo(user.time_zone)) or [
+    planned = plan(rules, urgency, now, ZoneInfo(user.time_zone)) or [
         Planned(label, now) for label in methods
     ]
     if not planned:
         methods[ACCOUNT_EMAIL] = ("email", user.email)
         planned = [Planned(ACCOUNT_EMAIL, now)]
-    deliveries = []
-    for step in planned:
-        channel, address = methods[step.contact_method]
-        delivery = Delivery(
-            incident_id=incident_id,
-            user_id=user.id,
-            user_name=user.name,
-            contact_method=step.contact_method,
-            channel=channel,
-            address=address,
-            urgency=level.value,
-            reason=reason[:500],
-            status=QUEUED,
-            max_attempts=DELIVERY_ATTEMPTS,
-            send_at=step.send_at,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(delivery)
-        session.flush()
-        queue.enqueue(
-            session,
-            kind=DELIVER_JOB,
-            payload={"deliveryId": delivery.id},
-            now=now,
-            run_at=step.send_at,
-            idempotency_key=job_key(delivery.id),
-            max_attempts=DELIVERY_ATTEMPTS,
-        )
-        when = "now" if step.send_at <= now else f"at {step.send_at:%Y-%m-%d %H:%M} UTC"
-        add_event(
-            session,
-            incident_id,
-            now,
-            "notification.queued",
-            f"{user.name} will be notified by {channel} ({step.contact_method}) {when}",
-            {**_about(delivery), "sendAt": step.send_at.isoformat(), "reason": delivery.reason},
-        )
-        deliveries.append(delivery)
-    return deliveries
+    return [(p.contact_method, *methods[p.contact_method], p.send_at) for p in planned]
+
+
+def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Timeline rows (from `page_users`, or the caller's own) in one insert."""
+    if rows:
+        session.execute(insert(IncidentEvent.__table__), rows)
+
+
+def _event_row(
+    incident_id: int, now: datetime, kind: str, message: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "incident_id": incident_id,
+        "at": now,
+        "kind": kind,
+        "actor": SYSTEM_ACTOR,
+        "message": message[:4000],
+        "data": data,
+    }
+
+
+_INSERT_DELIVERIES = insert(Delivery.__table__).returning(
+    Delivery.__table__.c.id, sort_by_parameter_order=True
+)
 
 
 def cancel_pending(session: Session, incident_id: int, now: datetime) -> int:
