@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -88,6 +89,7 @@ class _Escalation:
         self._steps: list[dict[str, Any]] = []
         self._on_call: dict[str, list[str]] = {}
         self._policies: dict[str, EscalationPolicy | None] = {}
+        self._snapshots: dict[bytes, Policy] = {}
 
     def event(self, inc: Incident, kind: str, message: str, data: dict[str, Any]) -> None:
         self._entries.append(
@@ -112,6 +114,13 @@ class _Escalation:
             except WatchbillError:
                 self._on_call[schedule] = []
         return self._on_call[schedule]
+
+    def snapshot(self, doc: dict[str, Any]) -> Policy:
+        """The policy an incident escalates on; a storm's incidents mostly share one."""
+        key = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+        if key not in self._snapshots:
+            self._snapshots[key] = from_snapshot(doc)
+        return self._snapshots[key]
 
     def policy(self, name: str) -> EscalationPolicy | None:
         if name not in self._policies:
@@ -164,7 +173,7 @@ def _climb(work: _Escalation, inc: Incident, epoch: int, step: Step) -> None:
     """Page `step`'s level, then queue the next step after its delay. A level with
     nobody to page (a schedule with a gap) hands over to the next level at once."""
     assert inc.escalation is not None
-    policy = from_snapshot(inc.escalation["policy"])
+    policy = work.snapshot(inc.escalation["policy"])
     current: Step | None = step
     while current is not None:
         paged = _page_level(work, inc, policy, current)
