@@ -302,3 +302,22 @@ def test_policies_validate_their_targets_and_cannot_go_while_used(
     assert denied.status_code == 403
     shown: Any = ok(client.get("/api/v1/escalation-policies/checkout-oncall", headers=viewer))
     assert shown["levels"][1]["targets"] == [{"type": "schedule", "name": "primary"}]
+
+
+def test_a_person_deleted_after_the_policy_was_written_is_skipped_not_fatal(
+    client: TestClient, admin: dict[str, str], org: None, receiver: Receiver, db, clock
+) -> None:
+    policy(
+        client,
+        admin,
+        "both",
+        levels=[{"targets": [{"type": "user", "name": "carl"}, {"type": "user", "name": "ada"}]}],
+    )
+    service(client, admin, "both")
+    assert client.delete("/api/v1/users/carl", headers=admin).status_code == 204
+    first, second = alert(client, admin, "one"), alert(client, admin, "two")
+    drain(db, clock)  # both triggers in one batch
+    for iid in (first, second):
+        assert paged(db, iid) == [("ada", "sent")]
+        [skipped] = timeline(db, iid, "notification.skipped")
+        assert skipped.message == "carl was not notified: no such user"

@@ -82,6 +82,31 @@ def test_the_same_idempotency_key_twice_adds_one_row(db: Database, clock: FakeCl
     assert row(db, first).payload == {"n": 1}  # the first one wins; nothing is overwritten
 
 
+def test_many_at_once_keep_their_fields_and_skip_keys_seen_before(
+    db: Database, clock: FakeClock
+) -> None:
+    first = add(db, clock, idempotency_key="seen")
+    later = clock.now() + timedelta(minutes=5)
+    with db.transaction() as session:
+        queue.enqueue_many(
+            session,
+            [
+                {"kind": "a", "payload": {"n": 1}, "idempotency_key": "seen"},
+                {"kind": "b", "payload": {"n": 2}, "run_at": later, "max_attempts": 3},
+                {"kind": "c", "payload": {"n": 3}, "idempotency_key": "new"},
+            ],
+            clock.now(),
+        )
+        queue.enqueue_many(session, [], clock.now())
+    assert count_jobs(db) == 3
+    with db.read() as session:
+        jobs = {j.kind: j for j in session.scalars(select(Job).where(Job.id != first))}
+    assert set(jobs) == {"b", "c"}
+    assert (jobs["b"].run_at, jobs["b"].max_attempts, jobs["b"].status) == (later, 3, PENDING)
+    assert (jobs["c"].run_at, jobs["c"].idempotency_key) == (clock.now(), "new")
+    assert row(db, first).payload == {"k": "test.kind"}  # the first one wins
+
+
 def test_the_key_stays_taken_after_the_job_finished(db: Database, clock: FakeClock) -> None:
     job_id = add(db, clock, idempotency_key="once")
     [job] = claim(db, clock)

@@ -314,3 +314,33 @@ def test_a_job_queued_by_a_job_runs_without_waiting_for_the_poll(
     finally:
         worker.stop()
         thread.join(timeout=10)
+
+
+def test_a_batch_handler_gets_its_jobs_together_and_a_failure_isolates_the_bad_one(
+    db: Database, clock: FakeClock, effects_engine: Engine
+) -> None:
+    """Escalation steps run in sets; one bad job must not keep the others from running."""
+    own = Registry()
+    calls: list[list[int]] = []
+
+    @own.register_batch("together")
+    def together(runs: list[JobRun]) -> None:
+        calls.append([run.payload["n"] for run in runs])
+        for run in runs:
+            if run.payload["n"] == 2:
+                raise RuntimeError("job 2 is broken")
+            effects.record(run, "together")
+
+    ids = [add(db, clock, "together", payload={"n": n}) for n in range(4)]
+    worker = make_worker(db, clock, own)
+    assert worker.run_once() == 4
+    # Once all four at once (rolled back: job 2 failed), then one at a time.
+    assert calls == [[0, 1, 2, 3], [0], [1], [2], [3]]
+    assert [row(db, i).status for i in ids] == [DONE, DONE, PENDING, DONE]
+    assert effects.count(effects_engine) == 3
+    assert "job 2 is broken" in (row(db, ids[2]).last_error or "")
+
+
+def test_a_kind_has_one_handler_of_one_sort(handlers: Registry) -> None:
+    with pytest.raises(ValueError, match="already has a handler"):
+        handlers.register_batch("effect")(lambda runs: None)
