@@ -6,6 +6,7 @@ worker runs by hand under the fake clock. Both databases."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -28,6 +29,8 @@ from tests.notify.receivers import Receiver
 from watchbill.adapters.db.engine import Database
 from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
+from watchbill.escalation.engine import STEP_JOB
+from watchbill.jobs.queue import enqueue
 
 TWO_LEVELS = {
     "levels": [
@@ -321,3 +324,31 @@ def test_a_person_deleted_after_the_policy_was_written_is_skipped_not_fatal(
         assert paged(db, iid) == [("ada", "sent")]
         [skipped] = timeline(db, iid, "notification.skipped")
         assert skipped.message == "carl was not notified: no such user"
+
+
+def test_a_stale_step_beside_the_current_one_in_a_batch_does_not_hide_it(
+    client: TestClient, admin: dict[str, str], org: None, receiver: Receiver, db, clock
+) -> None:
+    """After an outage, a step of an earlier trigger and the current step of the same
+    incident can be claimed together: the stale one does nothing, the current one pages."""
+    policy(client, admin, "checkout-oncall", **TWO_LEVELS)
+    service(client, admin, "checkout-oncall")
+    iid = alert(client, admin)
+    drain(db, clock)
+    with db.transaction() as session:
+        # a level-2 step of a trigger that no longer counts (epoch 0), due just after
+        # the current one: claimed in the same batch, behind it
+        enqueue(
+            session,
+            kind=STEP_JOB,
+            payload={"incidentId": iid, "epoch": 0, "cycle": 0, "level": 1},
+            now=clock.now(),
+            run_at=clock.now() + timedelta(minutes=5, seconds=30),
+        )
+    clock.advance(minutes=6)
+    drain(db, clock)
+    assert [u for u, _ in paged(db, iid)] == ["ada", "bob"]
+    assert [e.message for e in timeline(db, iid, "escalation.level")] == [
+        "level 1: paging ada",
+        "level 2: paging bob",
+    ]

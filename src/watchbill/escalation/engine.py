@@ -230,16 +230,20 @@ def on_triggered(runs: list[JobRun]) -> None:
 @registry.register_batch(STEP_JOB)
 def on_step(runs: list[JobRun]) -> None:
     work = _Escalation(runs[0].session, runs[0].now())
-    wanted = {int(run.payload["incidentId"]): run.payload for run in runs}
+    # An incident may have several steps in one batch (after an outage, a stale step of
+    # an earlier trigger beside the current one): each is checked on its own.
+    wanted: dict[int, list[dict[str, Any]]] = {}
+    for run in runs:
+        wanted.setdefault(int(run.payload["incidentId"]), []).append(run.payload)
     for inc in _locked(work.session, list(wanted)):
-        payload = wanted[inc.id]
-        epoch = int(payload["epoch"])
-        if (
-            inc.status == Status.TRIGGERED.value
-            and inc.escalation is not None
-            and inc.escalation.get("epoch") == epoch
-        ):
-            _climb(work, inc, epoch, Step(int(payload["cycle"]), int(payload["level"])))
+        for payload in wanted[inc.id]:
+            epoch = int(payload["epoch"])
+            if (
+                inc.status == Status.TRIGGERED.value
+                and inc.escalation is not None
+                and inc.escalation.get("epoch") == epoch
+            ):
+                _climb(work, inc, epoch, Step(int(payload["cycle"]), int(payload["level"])))
     work.write()
 
 
