@@ -128,7 +128,11 @@ def test_resolved_alerts_resolve(client, admin, db):
     body = post(client, keys["am"], webhook(resolved, status="resolved"))
     assert body["results"] == {"resolved": 2}
     assert [a["status"] for a in rows(db, "alerts")] == ["resolved", "resolved", "firing"]
-    assert [i["status"] for i in rows(db, "incidents")] == ["resolved", "triggered"]
+    incidents = rows(db, "incidents")
+    assert [i["status"] for i in incidents] == ["resolved", "triggered"]
+    # the resolution is announced, once, so escalation cancels the incident's pending pages
+    announced = rows(db, "jobs", "kind = 'incident.resolved'")
+    assert [j["payload"] for j in announced] == [{"incidentId": incidents[0]["id"]}]
 
     # a resolved alert nobody saw fire is ignored
     body = post(client, keys["am"], webhook([alert("Never", "x", "resolved")]))

@@ -594,8 +594,7 @@ def _write_incident_changes(batch: _Batch, refs: list[_IncidentRef]) -> None:
     ]
     if acks:
         batch.conn.execute(_ACK_INCIDENTS, acks)
-        for ack in acks:
-            announce(batch.conn, ack["b_id"], Status.ACKNOWLEDGED.value, batch.now)
+        announce(batch.conn, [ack["b_id"] for ack in acks], Status.ACKNOWLEDGED.value, batch.now)
 
 
 def _auto_resolve(batch: _Batch, refs: list[_IncidentRef]) -> None:
@@ -607,10 +606,10 @@ def _auto_resolve(batch: _Batch, refs: list[_IncidentRef]) -> None:
     done = [r for r in refs if r.id not in still_firing and r.status != Status.RESOLVED.value]
     if not done:
         return
-    batch.conn.execute(_RESOLVE_INCIDENTS, {"ids": [r.id for r in done], "now": batch.now})
+    resolved = [r.id for r in done if r.id is not None]
+    batch.conn.execute(_RESOLVE_INCIDENTS, {"ids": resolved, "now": batch.now})
+    announce(batch.conn, resolved, Status.RESOLVED.value, batch.now)
     for ref in done:
-        assert ref.id is not None
-        announce(batch.conn, ref.id, Status.RESOLVED.value, batch.now)
         ref.status = Status.RESOLVED.value
         ref.timeline.append(
             _entry(

@@ -4,13 +4,14 @@ starts, stops and restarts exactly once per change, whoever made it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from watchbill.core.lifecycle import Status
-from watchbill.jobs.queue import enqueue
+from watchbill.jobs.queue import enqueue_many
 
 INCIDENT_TRIGGERED_JOB = "incident.triggered"
 INCIDENT_ACKNOWLEDGED_JOB = "incident.acknowledged"
@@ -22,6 +23,11 @@ STATUS_JOBS = {
 }
 
 
-def announce(session: Session | Connection, incident_id: int, status: str, now: datetime) -> None:
-    """Queue the job for an incident that just became `status`."""
-    enqueue(session, kind=STATUS_JOBS[status], payload={"incidentId": incident_id}, now=now)
+def announce(
+    session: Session | Connection, incident_ids: Iterable[int], status: str, now: datetime
+) -> None:
+    """Queue the jobs for incidents that just became `status` (one statement for all: an
+    alert storm resolves many at once)."""
+    kind = STATUS_JOBS[status]
+    jobs = [{"kind": kind, "payload": {"incidentId": i}} for i in incident_ids]
+    enqueue_many(session, jobs, now)

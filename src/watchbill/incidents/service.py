@@ -170,7 +170,7 @@ def _status_action(ctx: Ctx, incident_id: int, action: Action) -> Change:
         return Change(inc, False)
     kind, message = _STAMP[action]
     _event(ctx, inc, kind, message, {"from": before["status"], "to": inc.status})
-    announce(ctx.session, inc.id, inc.status, ctx.now())
+    announce(ctx.session, [inc.id], inc.status, ctx.now())
     if action == Action.RESOLVE:
         _resolve_alerts(ctx, inc)
     _audit(ctx, action.value, inc, before, _state(inc))
