@@ -17,7 +17,6 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from watchbill.alerts.ingest import SYSTEM_ACTOR
 from watchbill.core.escalation import (
     FIRST,
     USER,
@@ -43,7 +42,13 @@ from watchbill.incidents.jobs import (
 from watchbill.incidents.models import Incident
 from watchbill.jobs.handlers import JobRun, registry
 from watchbill.jobs.queue import enqueue, enqueue_many
-from watchbill.notify.service import PageRequest, cancel_pending, insert_events, page_users
+from watchbill.notify.service import (
+    PageRequest,
+    cancel_pending,
+    event_row,
+    insert_events,
+    page_users,
+)
 from watchbill.schedules.service import on_call_users
 
 STEP_JOB = "escalation.step"
@@ -92,16 +97,7 @@ class _Escalation:
         self._snapshots: dict[bytes, Policy] = {}
 
     def event(self, inc: Incident, kind: str, message: str, data: dict[str, Any]) -> None:
-        self._entries.append(
-            {
-                "incident_id": inc.id,
-                "at": self.now,
-                "kind": kind,
-                "actor": SYSTEM_ACTOR,
-                "message": message[:4000],
-                "data": data,
-            }
-        )
+        self._entries.append(event_row(inc.id, self.now, kind, message, data))
 
     def page(self, inc: Incident, person: str, reason: str) -> None:
         self._entries.append(len(self._pages))

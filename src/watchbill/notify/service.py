@@ -101,7 +101,7 @@ def page_users(session: Session, requests: list[PageRequest], now: datetime) -> 
         if user is None or not user.active:
             why = "no such user" if user is None else "the user is deactivated"
             results[i].events.append(
-                _event_row(
+                event_row(
                     req.incident_id,
                     now,
                     "notification.skipped",
@@ -155,7 +155,7 @@ def page_users(session: Session, requests: list[PageRequest], now: datetime) -> 
         when = "now" if send_at <= now else f"at {send_at:%Y-%m-%d %H:%M} UTC"
         results[i].delivery_ids.append(delivery_id)
         results[i].events.append(
-            _event_row(
+            event_row(
                 row["incident_id"],
                 now,
                 "notification.queued",
@@ -193,9 +193,10 @@ def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(IncidentEvent.__table__), rows)
 
 
-def _event_row(
+def event_row(
     incident_id: int, now: datetime, kind: str, message: str, data: dict[str, Any]
 ) -> dict[str, Any]:
+    """A system timeline row for `insert_events`."""
     return {
         "incident_id": incident_id,
         "at": now,
@@ -247,25 +248,7 @@ def add_event(
     message: str,
     data: dict[str, Any],
 ) -> None:
-    session.add(
-        IncidentEvent(
-            incident_id=incident_id,
-            at=now,
-            kind=kind,
-            actor=SYSTEM_ACTOR,
-            message=message[:4000],
-            data=data,
-        )
-    )
-
-
-def _about(delivery: Delivery) -> dict[str, Any]:
-    return {
-        "deliveryId": delivery.id,
-        "user": delivery.user_name,
-        "contactMethod": delivery.contact_method,
-        "channel": delivery.channel,
-    }
+    session.add(IncidentEvent(**event_row(incident_id, now, kind, message, data)))
 
 
 def incident_deliveries(session: Session, incident_id: int, *, limit: int = 500) -> list[Delivery]:
