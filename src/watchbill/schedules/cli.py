@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from watchbill.cli.common import cli_errors, fail, print_json, print_table, read_ctx, write_ctx
 from watchbill.config.apply import dump
@@ -78,6 +80,20 @@ def _parse_when(raw: str, tz: ZoneInfo, *, now: datetime, base: datetime, loc: s
     return value.astimezone(UTC)
 
 
+T = TypeVar("T")
+
+
+def _over_range(
+    schedule: str, start: str, end: str, query: Callable[[Session, str, datetime, datetime], T]
+) -> tuple[str, T]:
+    """The schedule's zone, and `query` over --from..--to read in that zone."""
+    with read_ctx() as ctx:
+        check_name(schedule, "--schedule")
+        zone = service.get_schedule(ctx.session, schedule).time_zone
+        begin, finish = _range(zone, start, end, ctx.now())
+        return zone, query(ctx.session, schedule, begin, finish)
+
+
 def _range(zone: str, start: str, end: str, now: datetime) -> tuple[datetime, datetime]:
     tz = ZoneInfo(zone)
     now = now.replace(microsecond=0)
@@ -125,11 +141,7 @@ def shifts_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The final schedule from --from to --to: who is on call when."""
-    with read_ctx() as ctx:
-        check_name(schedule, "--schedule")
-        zone = service.get_schedule(ctx.session, schedule).time_zone
-        begin, finish = _range(zone, start, end, ctx.now())
-        found = service.final_shifts(ctx.session, schedule, begin, finish)
+    zone, found = _over_range(schedule, start, end, service.final_shifts)
     if as_json:
         print_json(
             [
@@ -243,11 +255,7 @@ def gaps_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """When nobody is on call between --from and --to; exit status 3 when there are gaps."""
-    with read_ctx() as ctx:
-        check_name(schedule, "--schedule")
-        zone = service.get_schedule(ctx.session, schedule).time_zone
-        begin, finish = _range(zone, start, end, ctx.now())
-        found = service.coverage_gaps(ctx.session, schedule, begin, finish)
+    zone, found = _over_range(schedule, start, end, service.coverage_gaps)
     if as_json:
         print_json([{"start": _iso(a), "end": _iso(b)} for a, b in found])
     elif not found:
