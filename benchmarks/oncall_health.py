@@ -23,16 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from fastapi.testclient import TestClient
 from scratch import scratch_database
 from sqlalchemy import insert
+from timing import emit, timed
 
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
@@ -175,25 +173,6 @@ def fill(db: Database) -> None:
                 )
         session.execute(insert(Delivery), deliveries)
         session.execute(insert(AuditEvent), acks)
-
-
-def timed(fn: Callable[[], Any], runs: int) -> dict[str, float]:
-    walls, cpus = [], []
-    for _ in range(runs):
-        w, c = time.perf_counter(), time.process_time()
-        fn()
-        cpus.append((time.process_time() - c) * 1000)
-        walls.append((time.perf_counter() - w) * 1000)
-    walls.sort()
-    return {
-        "p50_ms": round(statistics.median(walls), 2),
-        "p99_ms": round(walls[min(len(walls) - 1, int(len(walls) * 0.99))], 2),
-        "cpu_p50_ms": round(statistics.median(cpus), 2),
-    }
-
-
-def emit(name: str, figures: dict[str, float], **extra: Any) -> None:
-    print(json.dumps({"figure": name, **figures, **extra}), flush=True)
 
 
 def measure(url: str, runs: int) -> None:

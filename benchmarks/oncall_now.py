@@ -26,16 +26,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
-from typing import Any
 
 from fastapi.testclient import TestClient
 from scratch import scratch_database
+from timing import emit, timed
 
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
@@ -131,25 +129,6 @@ def fill(db: Database, now: datetime) -> None:
                 )
         session.flush()
         assert session.query(User).count() == PEOPLE
-
-
-def timed(fn: Callable[[], Any], runs: int) -> dict[str, float]:
-    walls, cpus = [], []
-    for _ in range(runs):
-        w, c = time.perf_counter(), time.process_time()
-        fn()
-        cpus.append((time.process_time() - c) * 1000)
-        walls.append((time.perf_counter() - w) * 1000)
-    walls.sort()
-    return {
-        "p50_ms": round(statistics.median(walls), 2),
-        "p99_ms": round(walls[min(len(walls) - 1, int(len(walls) * 0.99))], 2),
-        "cpu_p50_ms": round(statistics.median(cpus), 2),
-    }
-
-
-def emit(name: str, figures: dict[str, float], **extra: Any) -> None:
-    print(json.dumps({"figure": name, **figures, **extra}), flush=True)
 
 
 def year_schedule() -> core.Schedule:
