@@ -38,6 +38,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
 from watchbill.adapters.db.migrate import upgrade
+from watchbill.adapters.memory import tune_garbage_collector
 from watchbill.alerts.ingest import Target, ingest
 from watchbill.auth.principal import Principal
 from watchbill.auth.roles import Role
@@ -119,6 +120,7 @@ def drain(db: Database) -> None:
 def worker_main(url: str, batch_size: int, barrier: Any, result: Any) -> None:
     db = Database(url, pool_size=2)
     worker = Worker(db, system_clock, batch_size=batch_size)
+    tune_garbage_collector()  # as `watchbill worker` does
     barrier.wait()
     steps = 0
     while True:

@@ -57,6 +57,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
 from watchbill.adapters.db.migrate import upgrade
+from watchbill.adapters.memory import tune_garbage_collector
 from watchbill.auth import service as auth
 from watchbill.auth.principal import Principal
 from watchbill.auth.roles import Role
@@ -69,7 +70,7 @@ from watchbill.settings import Settings
 from watchbill.users.models import User
 from watchbill.users.resource import USERS
 from watchbill.users.schemas import UserSpec
-from watchbill.web.app import create_app, tune_garbage_collector
+from watchbill.web.app import create_app
 
 TARGET_MS = 100.0
 SETUP = Principal(kind="cli", name="bench", role=Role.OWNER, source_ip="local")

@@ -135,7 +135,8 @@ def serve(
     """Serve the API and pages (and, by default, a job worker)."""
     import uvicorn
 
-    from watchbill.web.app import create_app, tune_garbage_collector
+    from watchbill.adapters.memory import tune_garbage_collector
+    from watchbill.web.app import create_app
 
     if (tls_cert is None) != (tls_key is None):
         raise fail("--tls-cert and --tls-key go together")
@@ -171,6 +172,7 @@ def worker(
     threads: Annotated[int, typer.Option(min=1, max=64, help="worker threads")] = 1,
 ) -> None:
     """Run job workers until stopped (SIGINT/SIGTERM); run on as many machines as you like."""
+    from watchbill.adapters.memory import tune_garbage_collector
     from watchbill.jobs.builtin import ensure_recurring
     from watchbill.jobs.worker import Worker
 
@@ -195,6 +197,7 @@ def worker(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    tune_garbage_collector()
     running = [w.start_thread() for w in workers]
     typer.echo(f"watchbill worker: {threads} thread(s) on {db.dialect}")
     for thread in running:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -139,17 +138,3 @@ def create_app(
     app.include_router(notify_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
-
-
-def tune_garbage_collector() -> None:
-    """Start-up objects (modules, routes, compiled statements) are kept for good: freeze
-    them out of the collector's sight, and collect the young generation less often.
-
-    An alert storm allocates many short-lived objects per event; with the default
-    threshold (700) the collector runs every few events and, each time a full collection
-    comes round, walks every object the server holds. Profiles of intake put that at a
-    tenth of the CPU time; this brings it to a few per cent.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 50)
