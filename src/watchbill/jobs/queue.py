@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from watchbill.adapters.db.bulk import insert_rows
 from watchbill.core.backoff import retry_delay
 from watchbill.jobs.models import CANCELLED, DONE, FAILED, PENDING, RUNNING, Job
 
@@ -106,8 +107,7 @@ def enqueue_many(session: Session | Connection, jobs: list[dict[str, Any]], now:
         )
         for job in jobs
     ]
-    insert = _insert(session)(Job.__table__)
-    session.execute(insert.on_conflict_do_nothing(index_elements=["idempotency_key"]), rows)
+    insert_rows(session, Job.__table__, rows, skip_conflicts_on="idempotency_key")
 
 
 def claim(
