@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8080"
     session_hours: float = Field(default=12.0, gt=0)
     job_lease_seconds: float = Field(default=60.0, gt=0)
-    job_batch_size: int = Field(default=100, ge=1, le=10_000)
+    job_batch_size: int = Field(default=250, ge=1, le=10_000)
+    outbound_threads: int = Field(
+        default=8, ge=1, le=256, description="threads per worker sending pages at once"
+    )
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     embedded_worker: bool = True
     log_level: str = "info"

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.jobs import effects
+from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
 from watchbill.core.backoff import retry_delay
 from watchbill.core.clock import FakeClock
@@ -344,3 +345,42 @@ def test_a_batch_handler_gets_its_jobs_together_and_a_failure_isolates_the_bad_o
 def test_a_kind_has_one_handler_of_one_sort(handlers: Registry) -> None:
     with pytest.raises(ValueError, match="already has a handler"):
         handlers.register_batch("effect")(lambda runs: None)
+
+
+def test_next_due_is_the_earliest_pending_run_or_lease_end(db: Database, clock: FakeClock) -> None:
+    with db.read() as session:
+        assert queue.next_due(session) is None
+    add(db, clock, "effect", run_at=clock.now() + timedelta(minutes=5))
+    add(db, clock, "effect", run_at=clock.now() + timedelta(minutes=9))
+    with db.read() as session:
+        assert queue.next_due(session) == clock.now() + timedelta(minutes=5)
+    clock.advance(minutes=9)
+    lease = timedelta(seconds=LEASE)
+    for expected in (clock.now(), clock.now() + lease):
+        # A worker claims one and dies: that job is due again when its lease ends.
+        with db.transaction() as session:
+            queue.claim(session, worker="gone", now=clock.now(), lease=lease, limit=1)
+        with db.read() as session:
+            assert queue.next_due(session) == expected
+
+
+def test_an_idle_worker_wakes_when_the_next_job_comes_due_not_at_the_next_poll(
+    db: Database, handlers: Registry, effects_engine: Engine
+) -> None:
+    """An escalation step due in a moment must not wait out a poll interval (30 s)."""
+    worker = Worker(db, system_clock, handlers=handlers, poll_seconds=30.0, name="timely")
+    thread = worker.start_thread()
+    try:
+        time.sleep(0.05)  # the worker has looked, found nothing, and gone to sleep
+        due = system_clock.now() + timedelta(seconds=0.3)
+        with db.transaction() as session:
+            queue.enqueue(session, kind="effect", payload={}, now=due, run_at=due)
+        worker.wake.set()  # as the enqueueing process would; the job is not due yet
+        deadline = time.monotonic() + 10
+        while effects.count(effects_engine) < 1:
+            assert time.monotonic() < deadline, "the due job waited for the poll interval"
+            time.sleep(0.01)
+        assert system_clock.now() >= due
+    finally:
+        worker.stop()
+        thread.join(timeout=10)

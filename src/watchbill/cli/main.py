@@ -180,16 +180,7 @@ def worker(
     db = database()
     require_migrated(db)
     ensure_recurring(db, system_clock)
-    workers = [
-        Worker(
-            db,
-            system_clock,
-            lease_seconds=settings.job_lease_seconds,
-            batch_size=settings.job_batch_size,
-            poll_seconds=settings.worker_poll_seconds,
-        )
-        for _ in range(threads)
-    ]
+    workers = [Worker.from_settings(db, system_clock, settings) for _ in range(threads)]
 
     def stop(_sig: int, _frame: object) -> None:
         for w in workers:

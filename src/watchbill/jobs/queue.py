@@ -107,7 +107,7 @@ def enqueue_many(session: Session | Connection, jobs: list[dict[str, Any]], now:
         )
         for job in jobs
     ]
-    insert_rows(session, Job.__table__, rows, skip_conflicts_on="idempotency_key")
+    insert_rows(session, cast(Table, Job.__table__), rows, skip_conflicts_on="idempotency_key")
 
 
 def claim(
@@ -184,6 +184,19 @@ def cancel(session: Session, idempotency_key: str, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest job not yet done comes due (a pending job's run_at, or the end
+    of a running job's lease); None with nothing waiting. Two reads of the ends of the
+    (status, run_at) index."""
+    jobs = cast(Table, Job.__table__)
+    ends = [
+        select(func.min(jobs.c.run_at)).where(jobs.c.status == status).scalar_subquery()
+        for status in (PENDING, RUNNING)
+    ]
+    found = [at for at in session.execute(select(*ends)).one() if at is not None]
+    return min(found, default=None)
 
 
 def depth(session: Session, now: datetime) -> dict[str, int]:

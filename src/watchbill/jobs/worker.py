@@ -2,6 +2,9 @@
 
 Several workers (threads or processes) may share one database; on PostgreSQL they
 never claim the same row, and a worker that dies leaves leases that expire.
+
+Outbound jobs (sending a page) run on a small pool of threads beside the worker's loop,
+so a slow receiver delays neither the pages behind it nor the next escalation step.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import os
 import socket
 import threading
 import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -27,6 +32,7 @@ from watchbill.jobs.handlers import (
     Registry,
     registry,
 )
+from watchbill.settings import Settings
 
 log = logging.getLogger("watchbill.worker")
 
@@ -41,6 +47,7 @@ class Worker:
         lease_seconds: float = 60.0,
         batch_size: int = 100,
         poll_seconds: float = 0.5,
+        outbound_threads: int = 8,
         name: str | None = None,
     ) -> None:
         self.db = db
@@ -52,12 +59,28 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.wake = threading.Event()
         self.stopping = threading.Event()
+        self.outbound_threads = outbound_threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: set[Future[None]] = set()
+        self._settled = threading.Condition()
+
+    @classmethod
+    def from_settings(cls, db: Database, clock: Clock, settings: Settings) -> Worker:
+        return cls(
+            db,
+            clock,
+            lease_seconds=settings.job_lease_seconds,
+            batch_size=settings.job_batch_size,
+            poll_seconds=settings.worker_poll_seconds,
+            outbound_threads=settings.outbound_threads,
+        )
 
     def run_once(self) -> int:
-        """Claim one batch and settle it; returns how many jobs were claimed."""
+        """Claim one batch and settle all of it, outbound jobs included; returns how
+        many jobs were claimed."""
         jobs = self.claim()
         if jobs:
-            self.run(jobs)
+            wait_for(self.run(jobs))
         return len(jobs)
 
     def claim(self) -> list[queue.ClaimedJob]:
@@ -72,15 +95,45 @@ class Worker:
                 limit=self.batch_size,
             )
 
-    def run(self, jobs: list[queue.ClaimedJob]) -> None:
-        """Run claimed jobs: in-transaction ones together, then outbound ones one by one."""
+    def run(self, jobs: list[queue.ClaimedJob]) -> list[Future[None]]:
+        """Run claimed jobs: in-transaction ones together, now; outbound ones handed to
+        the pool, whose futures are returned."""
         inside = [j for j in jobs if self.handlers.get_outbound(j.kind) is None]
         if inside:
             self._run_batch(inside)
+        started: list[Future[None]] = []
         for job in jobs:
             outbound = self.handlers.get_outbound(job.kind)
             if outbound is not None:
-                self._run_outbound(job, outbound)
+                started.append(self._start_outbound(job, outbound))
+        return started
+
+    def _start_outbound(self, job: queue.ClaimedJob, handler: OutboundHandler) -> Future[None]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=self.outbound_threads, thread_name_prefix="watchbill-outbound"
+            )
+        future = self._pool.submit(self._run_outbound, job, handler)
+        with self._settled:
+            self._in_flight.add(future)
+        future.add_done_callback(self._outbound_done)
+        return future
+
+    def _outbound_done(self, future: Future[None]) -> None:
+        error = None if future.cancelled() else future.exception()
+        if error is not None:  # settling failed (the database went away): the lease expires
+            log.error("worker %s: an outbound job could not be settled: %s", self.name, error)
+        with self._settled:
+            self._in_flight.discard(future)
+            self._settled.notify_all()
+
+    def _wait_for_room(self) -> None:
+        """Claim no more while twice the pool's threads of outbound jobs are waiting:
+        claimed jobs hold leases, and a backlog past its leases is claimed again by
+        other workers for nothing."""
+        with self._settled:
+            while len(self._in_flight) >= 2 * self.outbound_threads and not self.stopping.is_set():
+                self._settled.wait(self.poll_seconds)
 
     def _run_batch(self, jobs: list[queue.ClaimedJob]) -> None:
         """Run claimed jobs in one transaction, each under a savepoint, and settle them.
@@ -173,7 +226,7 @@ class Worker:
         )
         try:
             handler(run)
-        except Exception as exc:
+        except Exception as exc:  # an outbound job fails alone, on its own thread
             log.warning("job %s (%s) failed on attempt %s: %s", job.id, job.kind, job.attempts, exc)
             with self.db.transaction() as session:
                 queue.fail(session, job, self.clock.now(), "".join(traceback.format_exception(exc)))
@@ -183,12 +236,17 @@ class Worker:
                 log.warning("job %s lost its lease while it ran; not completed", job.id)
 
     def run_forever(self) -> None:
-        """Drain due jobs, then wait for a wake-up or the poll interval; until stopped."""
+        """Drain due jobs, then wait for a wake-up or the poll interval; until stopped,
+        when the outbound jobs already started are let finish."""
         while not self.stopping.is_set():
             # Clear before looking, so a wake-up that comes while a batch runs is kept.
             self.wake.clear()
+            self._wait_for_room()
             try:
-                claimed = self.run_once()
+                jobs = self.claim()
+                if jobs:
+                    self.run(jobs)
+                claimed = len(jobs)
             except Exception:
                 log.exception("worker %s: running a batch failed; retrying", self.name)
                 claimed = 0
@@ -196,7 +254,24 @@ class Worker:
             # jobs due now (an escalation step queues its notifications), and a
             # notification waiting a poll interval is a page half a second late.
             if claimed == 0 and not self.stopping.is_set():
-                self.wake.wait(self.poll_seconds)
+                self.wake.wait(self._idle_seconds())
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def _idle_seconds(self) -> float:
+        """How long to sleep with nothing due: until the next job comes due, so that an
+        escalation timer fires on time rather than up to a poll interval late; at most
+        the poll interval, for jobs queued by processes that cannot wake this one."""
+        try:
+            with self.db.read() as session:
+                due = queue.next_due(session)
+        except Exception:
+            log.exception("worker %s: looking for the next due job failed", self.name)
+            return self.poll_seconds
+        if due is None:
+            return self.poll_seconds
+        until = (due - self.clock.now()).total_seconds() + 0.001
+        return min(self.poll_seconds, max(0.0, until))
 
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run_forever, name="watchbill-worker", daemon=True)

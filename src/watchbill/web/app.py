@@ -66,13 +66,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = None
         if embedded:
-            worker = Worker(
-                db,
-                clock,
-                lease_seconds=settings.job_lease_seconds,
-                batch_size=settings.job_batch_size,
-                poll_seconds=settings.worker_poll_seconds,
-            )
+            worker = Worker.from_settings(db, clock, settings)
             ensure_recurring(db, clock)
             worker.start_thread()
         app.state.worker = worker
