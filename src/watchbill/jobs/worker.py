@@ -3,8 +3,8 @@
 Several workers (threads or processes) may share one database; on PostgreSQL they
 never claim the same row, and a worker that dies leaves leases that expire.
 
-Outbound jobs (sending a page) run on a small pool of threads beside the worker's loop,
-so a slow receiver delays neither the pages behind it nor the next escalation step.
+Outbound jobs (sending a page) run on a small pool of threads, a batch's sends at once,
+so a slow receiver delays neither the pages beside it nor, for long, the next batch.
 """
 
 from __future__ import annotations
@@ -35,6 +35,12 @@ from watchbill.jobs.handlers import (
 from watchbill.settings import Settings
 
 log = logging.getLogger("watchbill.worker")
+
+OUTBOUND_PATIENCE_SECONDS = 0.25
+"""How long the loop waits for a batch's outbound jobs before it claims again. Sends
+usually take milliseconds, and waiting for them keeps the loop's next claim from
+competing with them for the database (not waiting made pages under load twice as
+slow); a receiver that hangs holds up the next escalation step no longer than this."""
 
 
 class Worker:
@@ -245,7 +251,7 @@ class Worker:
             try:
                 jobs = self.claim()
                 if jobs:
-                    self.run(jobs)
+                    wait_for(self.run(jobs), timeout=OUTBOUND_PATIENCE_SECONDS)
                 claimed = len(jobs)
             except Exception:
                 log.exception("worker %s: running a batch failed; retrying", self.name)
