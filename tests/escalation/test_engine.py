@@ -307,23 +307,35 @@ def test_policies_validate_their_targets_and_cannot_go_while_used(
     assert shown["levels"][1]["targets"] == [{"type": "schedule", "name": "primary"}]
 
 
-def test_a_person_deleted_after_the_policy_was_written_is_skipped_not_fatal(
+def test_a_paged_person_or_schedule_cannot_be_deleted_and_a_deactivated_one_is_skipped(
     client: TestClient, admin: dict[str, str], org: None, receiver: Receiver, db, clock
 ) -> None:
     policy(
         client,
         admin,
         "both",
-        levels=[{"targets": [{"type": "user", "name": "carl"}, {"type": "user", "name": "ada"}]}],
+        levels=[
+            {"targets": [{"type": "user", "name": "carl"}, {"type": "user", "name": "ada"}]},
+            {"targets": [{"type": "schedule", "name": "primary"}]},
+        ],
     )
     service(client, admin, "both")
-    assert client.delete("/api/v1/users/carl", headers=admin).status_code == 204
+    for path, what in (("users/carl", "user 'carl'"), ("schedules/primary", "schedule 'primary'")):
+        refused = client.delete(f"/api/v1/{path}", headers=admin)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["detail"] == (
+            f"{what} is paged by escalation policies: both; take it off those policies first"
+        )
+        assert client.get(f"/api/v1/{path}", headers=admin).status_code == 200
+    carl = ok(client.get("/api/v1/users/carl", headers=admin))
+    spec = {k: v for k, v in carl.items() if k not in ("name", "createdAt", "updatedAt")}
+    ok(client.put("/api/v1/users/carl", json={**spec, "active": False}, headers=admin))
     first, second = alert(client, admin, "one"), alert(client, admin, "two")
     drain(db, clock)  # both triggers in one batch
     for iid in (first, second):
         assert paged(db, iid) == [("ada", "sent")]
         [skipped] = timeline(db, iid, "notification.skipped")
-        assert skipped.message == "carl was not notified: no such user"
+        assert skipped.message == "carl was not notified: the user is deactivated"
 
 
 def test_a_stale_step_beside_the_current_one_in_a_batch_does_not_hide_it(

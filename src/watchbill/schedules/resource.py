@@ -14,6 +14,7 @@ from watchbill.catalog.models import Team
 from watchbill.catalog.resources import resolve_names
 from watchbill.context import Ctx
 from watchbill.errors import FieldError, Invalid
+from watchbill.escalation.references import refuse_if_paged
 from watchbill.resources.base import FilterModel, Resource
 from watchbill.resources.schema import Name, ShortText
 from watchbill.resources.service import text_match
@@ -76,6 +77,9 @@ class ScheduleResource(Resource):
         obj.team = team
         obj.layers = layers
         obj.members = members
+
+    def check_delete(self, ctx: Ctx, obj: Schedule) -> None:
+        refuse_if_paged(ctx.session, "schedule", obj.name)
 
     def filter(self, stmt: Select[Any], filters: BaseModel) -> Select[Any]:
         assert isinstance(filters, ScheduleFilters)

@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from watchbill.auth.roles import Role
 from watchbill.context import Ctx
 from watchbill.errors import Conflict, FieldError, Forbidden, Invalid
+from watchbill.escalation.references import refuse_if_paged
 from watchbill.resources.base import FilterModel, Resource
 from watchbill.resources.schema import ShortText
 from watchbill.resources.service import text_match
@@ -101,9 +102,10 @@ class UserResource(Resource):
 
 
 def _not_on_call(ctx: Ctx, obj: User) -> None:
-    """Refuse to delete someone a schedule still names, or who holds an override that has
-    not ended: silently dropping them would leave a gap nobody chose. Past overrides go
-    with the user (the audit log keeps them)."""
+    """Refuse to delete someone a schedule or an escalation policy still names, or who
+    holds an override that has not ended: silently dropping them would leave a gap
+    nobody chose. Past overrides go with the user (the audit log keeps them)."""
+    refuse_if_paged(ctx.session, "user", obj.name)
     schedules = ctx.session.scalars(
         select(Schedule.name)
         .join(schedule_members, schedule_members.c.schedule_id == Schedule.id)
