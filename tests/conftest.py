@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from watchbill.adapters.db.engine import Database
 from watchbill.adapters.db.migrate import upgrade
 from watchbill.adapters.db.registry import metadata
+from watchbill.adapters.db.scratch import scratch_postgres
 from watchbill.auth import service as auth
 from watchbill.auth.principal import Principal
 from watchbill.auth.roles import Role
@@ -46,25 +46,9 @@ def pg_server_url() -> Iterator[str | None]:
     if base is None:
         yield None
         return
-    name = f"watchbill_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    try:
+    with scratch_postgres(base, prefix="watchbill_test") as url:
+        upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

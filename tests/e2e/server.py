@@ -323,26 +323,10 @@ def _ssl_context(cert: Path) -> object:
 @contextlib.contextmanager
 def scratch_postgres(admin_url: str) -> Iterator[str]:
     """A new, empty PostgreSQL database on the server of `admin_url`, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from watchbill.adapters.db.scratch import scratch_postgres as throwaway
 
-    name = f"watchbill_e2e_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with throwaway(admin_url, prefix="watchbill_e2e") as url:
+        yield url
 
 
 def self_signed_cert(directory: Path) -> tuple[Path, Path]:
