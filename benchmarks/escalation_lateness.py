@@ -36,13 +36,12 @@ from intake_throughput import BENCH_DIR, free_port, log, terminate
 from scratch import scratch_database
 from sqlalchemy import bindparam, func, select, text, update
 
+from watchbill.access import Principal, Role
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.migrate import upgrade
 from watchbill.adapters.memory import tune_garbage_collector
 from watchbill.alerts.ingest import Target, ingest
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
+from watchbill.app.assembly import migrations
 from watchbill.catalog.resources import SERVICES
 from watchbill.catalog.schemas import ServiceSpec
 from watchbill.context import Ctx
@@ -201,7 +200,7 @@ def percentile(values: list[float], q: float) -> float:
 def run(
     url: str, dialect: str, count: int, workers: int, lead: float, spread: float, batch_size: int
 ) -> dict[str, Any]:
-    upgrade(url)
+    migrations().upgrade(url)
     db = Database(url)
     sink_port = free_port()
     sink = subprocess.Popen(

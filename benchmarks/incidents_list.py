@@ -54,13 +54,13 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from watchbill.access import Principal, Role
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.migrate import upgrade
 from watchbill.adapters.memory import tune_garbage_collector
+from watchbill.app.assembly import migrations
+from watchbill.app.web import create_app
 from watchbill.auth import service as auth
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
 from watchbill.catalog.models import Service
 from watchbill.catalog.resources import SERVICES
 from watchbill.catalog.schemas import ServiceSpec
@@ -70,7 +70,6 @@ from watchbill.settings import Settings
 from watchbill.users.models import User
 from watchbill.users.resource import USERS
 from watchbill.users.schemas import UserSpec
-from watchbill.web.app import create_app
 
 TARGET_MS = 100.0
 SETUP = Principal(kind="cli", name="bench", role=Role.OWNER, source_ip="local")
@@ -395,7 +394,7 @@ def bench(url: str, label: str, args: argparse.Namespace, workdir: Path) -> None
     db.dispose()
     if filled is None:
         log(f"{label}: migrating {make_url(url).render_as_string(hide_password=True)}")
-        upgrade(url)
+        migrations().upgrade(url)
         db = Database(url)
         filled = fill(db, args.incidents, args.alerts)
         db.dispose()

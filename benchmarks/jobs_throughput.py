@@ -26,7 +26,7 @@ from sqlalchemy import insert, text
 
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.migrate import upgrade
+from watchbill.app.assembly import migrations
 from watchbill.jobs.handlers import JobRun, Registry
 from watchbill.jobs.models import DONE, PENDING, Job
 from watchbill.jobs.worker import Worker
@@ -157,13 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     if args.database_url:
         with scratch_postgres(args.database_url) as url:
-            upgrade(url)
+            migrations().upgrade(url)
             report = run(url, "postgresql", args.jobs, args.workers, batch, args.lease_seconds)
         print(json.dumps(report), flush=True)
         ok &= report["exactly_once"]
     if args.sqlite:
         with scratch_sqlite() as url:
-            upgrade(url)
+            migrations().upgrade(url)
             report = run(url, "sqlite", args.jobs, 1, batch, args.lease_seconds)
         print(json.dumps(report), flush=True)
         ok &= report["exactly_once"]

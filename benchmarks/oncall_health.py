@@ -32,13 +32,13 @@ from scratch import scratch_database
 from sqlalchemy import insert
 from timing import emit, timed
 
+from watchbill.access import Principal, Role
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.migrate import upgrade
+from watchbill.app.assembly import migrations
+from watchbill.app.web import create_app
 from watchbill.audit.models import AuditEvent
 from watchbill.auth import service as auth
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
 from watchbill.catalog.models import Service
 from watchbill.catalog.resources import TEAMS
 from watchbill.catalog.schemas import TeamSpec
@@ -53,7 +53,6 @@ from watchbill.schedules.schemas import ScheduleSpec
 from watchbill.settings import Settings
 from watchbill.users.resource import USERS
 from watchbill.users.schemas import UserSpec
-from watchbill.web.app import create_app
 
 PEOPLE = 50
 SCHEDULES_N = 10
@@ -176,7 +175,7 @@ def fill(db: Database) -> None:
 
 
 def measure(url: str, runs: int) -> None:
-    upgrade(url)
+    migrations().upgrade(url)
     db = Database(url, pool_size=4)
     started = time.perf_counter()
     fill(db)

@@ -35,12 +35,12 @@ from fastapi.testclient import TestClient
 from scratch import scratch_database
 from timing import emit, timed
 
+from watchbill.access import Principal, Role
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.migrate import upgrade
+from watchbill.app.assembly import migrations
+from watchbill.app.web import create_app
 from watchbill.auth import service as auth
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
 from watchbill.context import Ctx
 from watchbill.core import schedule as core
 from watchbill.resources import service as resources
@@ -52,7 +52,6 @@ from watchbill.settings import Settings
 from watchbill.users.models import User
 from watchbill.users.resource import USERS
 from watchbill.users.schemas import UserSpec
-from watchbill.web.app import create_app
 
 SCHEDULES_N = 1000
 PEOPLE = 60
@@ -158,7 +157,7 @@ def year_schedule() -> core.Schedule:
 
 
 def measure(url: str, runs: int) -> None:
-    upgrade(url)
+    migrations().upgrade(url)
     db = Database(url, pool_size=4)
     now = system_clock.now()
     started = time.perf_counter()

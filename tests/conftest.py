@@ -19,17 +19,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from watchbill.access import Principal, Role
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.migrate import upgrade
-from watchbill.adapters.db.registry import metadata
 from watchbill.adapters.db.scratch import scratch_postgres
+from watchbill.app.assembly import metadata, migrations
+from watchbill.app.web import create_app
 from watchbill.auth import service as auth
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
 from watchbill.context import Ctx
 from watchbill.core.clock import FakeClock
 from watchbill.settings import Settings
-from watchbill.web.app import create_app
 
 PG_ENV = "WATCHBILL_TEST_DATABASE_URL"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -47,7 +45,7 @@ def pg_server_url() -> Iterator[str | None]:
         yield None
         return
     with scratch_postgres(base, prefix="watchbill_test") as url:
-        upgrade(url)
+        migrations().upgrade(url)
         yield url
 
 
@@ -55,12 +53,12 @@ def pg_server_url() -> Iterator[str | None]:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file copied for each test: a clean database without re-migrating."""
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    upgrade(f"sqlite:///{path}")
+    migrations().upgrade(f"sqlite:///{path}")
     return path
 
 
 def _truncate_postgres(url: str) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in metadata().sorted_tables)
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

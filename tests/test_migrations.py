@@ -3,8 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from watchbill.adapters.db.migrate import current_revision, head_revision
-from watchbill.adapters.db.registry import metadata
+from watchbill.app.assembly import metadata, migrations
 
 
 def _ours(diff: object) -> bool:
@@ -13,9 +12,9 @@ def _ours(diff: object) -> bool:
 
 
 def test_models_and_migrations_agree(db):
-    assert current_revision(db.engine) == head_revision()
+    assert migrations().current(db.engine) == migrations().heads()
     with db.engine.connect() as conn:
         diffs = [
-            d for d in compare_metadata(MigrationContext.configure(conn), metadata) if _ours(d)
+            d for d in compare_metadata(MigrationContext.configure(conn), metadata()) if _ours(d)
         ]
     assert diffs == [], f"a model changed without a migration: {diffs}"

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from watchbill.auth.principal import Principal
+from watchbill.access import Principal
 from watchbill.core.clock import Clock
 
 

@@ -18,9 +18,9 @@ from tests.routing.helpers import (
     run_cli,
 )
 from tests.security.helpers import login, make_user
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
 from watchbill.alerts.ingest import Target, ingest
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 from watchbill.intake.events import RESOLVE, AlertEvent
 

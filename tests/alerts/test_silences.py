@@ -21,10 +21,10 @@ from tests.routing.helpers import (
     run_cli,
 )
 from tests.security.helpers import login, make_user, page_csrf
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
 from watchbill.alerts.models import Silence
 from watchbill.audit.models import AuditEvent
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 
 __all__ = ["fresh_rule_cache", "run_cli"]

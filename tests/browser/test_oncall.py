@@ -20,7 +20,8 @@ def test_who_is_on_call_and_a_schedule_timeline(page: Any) -> None:
     assert len(schedules) >= 2, "the demo organisation should have schedules"
     sign_in(page, "/oncall")
     expect(page.get_by_role("heading", name="Who is on call now", level=1)).to_be_visible()
-    expect(page.locator("nav a.active")).to_have_text("On-call")
+    expect(page.locator("nav summary.active")).to_have_text("On-call")
+    expect(page.locator("nav a.active")).to_have_text("Who is on call")
     rows = page.locator("#oncall-now tbody tr")
     expect(rows).to_have_count(len(schedules))
     for name, spec in schedules.items():

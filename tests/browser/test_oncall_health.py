@@ -23,7 +23,8 @@ def test_a_week_with_someone_over_the_hours_limit(page: Any) -> None:
     sign_in(page, "/oncall")
     page.get_by_role("link", name="On-call health").click()
     expect(page.get_by_role("heading", name="On-call health", level=1)).to_be_visible()
-    expect(page.locator("nav a.active")).to_have_text("On-call")
+    expect(page.locator("nav summary.active")).to_have_text("On-call")
+    expect(page.locator("nav a.active")).to_have_text("On-call health")
 
     page.get_by_label("From").fill("2026-01-13")
     page.get_by_label("To (included)").fill("2026-01-19")

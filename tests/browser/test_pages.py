@@ -155,7 +155,9 @@ def test_token_is_created_shown_once_revoked_and_audited(page: Any, demo_server:
     with demo_server.client(secret) as http:
         assert http.get("/api/v1/me").status_code == 401
 
-    page.get_by_role("navigation").get_by_role("link", name="Audit").click()
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_text("Admin", exact=True).click()
+    nav.get_by_role("link", name="Audit log").click()
     expect(page).to_have_url(re.compile(r"/audit$"))
     for action in ("token.create", "token.revoke"):
         entry = page.locator("tbody tr", has=page.locator("code", has_text=action)).filter(
@@ -163,6 +165,27 @@ def test_token_is_created_shown_once_revoked_and_audited(page: Any, demo_server:
         )
         expect(entry).to_have_count(1)
         expect(entry).to_contain_text(f"user:{OWNER}")
+
+
+def test_navigation_fits_one_line_and_every_entry_is_a_real_page(page: Any) -> None:
+    """At 1280 px the menu is one row; every link in it opens a page that exists."""
+    sign_in(page, "/incidents")
+    nav = page.get_by_role("navigation", name="Main")
+    tops = {
+        round(box["y"])
+        for box in nav.locator(":scope > *").evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect().toJSON())"
+        )
+    }
+    assert len(tops) == 1, f"the menu wraps onto {len(tops)} rows"
+    header = page.locator("header.top").bounding_box()
+    assert header is not None and header["height"] < 60
+    hrefs = nav.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert "/escalation-policies" in hrefs and "/incidents" in hrefs
+    for href in hrefs:
+        response = page.request.get(href)
+        assert response.status == 200, href
+        assert "not part of this release" not in response.text(), href
 
 
 def test_sign_out_ends_the_session(page: Any) -> None:
@@ -196,6 +219,8 @@ def test_phone_layout_hides_the_menu_behind_a_toggle(browser: Any, demo_server: 
         expect(toggle).to_be_visible()
         toggle.click()
         expect(nav).to_be_visible()
+        expect(nav.get_by_role("link", name="Teams")).to_be_hidden()
+        nav.get_by_text("Catalog", exact=True).click()
         expect(nav.get_by_role("link", name="Teams")).to_be_visible()
         # The page itself does not scroll sideways (wide tables scroll in their own box).
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -14,9 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.conftest import make_token
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
+from watchbill.app.assembly import kinds
 from watchbill.audit.models import AuditEvent
-from watchbill.auth.roles import Role
 from watchbill.catalog.models import (
     Component,
     Service,
@@ -26,7 +27,6 @@ from watchbill.catalog.models import (
     team_members,
 )
 from watchbill.core.clock import FakeClock
-from watchbill.kinds import KINDS
 from watchbill.users.models import ContactMethod, User
 
 PROBLEM = "application/problem+json"
@@ -160,7 +160,7 @@ def snapshot(db: Database) -> dict[str, Any]:
         }
         specs = {
             (res.kind, obj.name): (res.spec_json(obj), obj.updated_at)
-            for res in KINDS
+            for res in kinds()
             for obj in s.scalars(select(res.model))
         }
     return {"counts": counts, "specs": specs}

@@ -12,7 +12,7 @@ SCRIPT = Path(sys.executable).with_name("watchbill")
 COMMAND = (
     [str(SCRIPT)]
     if SCRIPT.is_file()
-    else [sys.executable, "-c", "from watchbill.cli.main import main; main()"]
+    else [sys.executable, "-c", "from watchbill.app.cli import main; main()"]
 )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select, text
 from tests.cli.helpers import Result, run
 from tests.conftest import OWNER
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.migrate import head_revision
+from watchbill.app.assembly import kinds, migrations
 from watchbill.audit.models import AuditEvent
 from watchbill.auth.credentials import verify_password
 from watchbill.auth.models import ApiToken
@@ -61,7 +61,8 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Pat
     with database.transaction() as session:
         apply_documents(
             Ctx(session, OWNER, FakeClock(datetime(2026, 1, 1, tzinfo=UTC))),
-            load_documents([DEMO]),
+            kinds(),
+            load_documents([DEMO], kinds()),
         )
     database.dispose()
     return path
@@ -101,7 +102,7 @@ def wb(data_dir: Path, *args: str, stdin: str | None = None) -> Result:
 
 def test_db_upgrade_creates_the_schema_and_is_repeatable(tmp_path):
     data = tmp_path / "fresh"
-    head = head_revision()
+    head = migrations().heads()
     assert succeeded(wb(data, "db", "current")).lines[-1] == f"database: empty; code: {head}"
     assert succeeded(wb(data, "db", "upgrade")).lines[-1] == f"database at revision {head}"
     assert (data / "watchbill.db").is_file()

@@ -15,16 +15,15 @@ from sqlalchemy import func, select
 
 from tests.cli.helpers import run
 from tests.conftest import OWNER
+from watchbill.access import Principal, Role
 from watchbill.adapters.db.engine import Database
+from watchbill.app.assembly import kinds
 from watchbill.audit.models import AuditEvent
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
 from watchbill.config.apply import Change, apply_documents, export_documents
 from watchbill.config.documents import load_documents
 from watchbill.context import Ctx
 from watchbill.core.clock import FakeClock
 from watchbill.errors import Invalid, WatchbillError
-from watchbill.kinds import KINDS
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 DEMO_COUNTS = {
@@ -43,14 +42,14 @@ DEMO_COUNTS = {
 def apply(
     db: Database, clock: FakeClock, *paths: Path, principal: Principal = OWNER
 ) -> list[Change]:
-    docs = load_documents(list(paths))
+    docs = load_documents(list(paths), kinds())
     with db.transaction() as session:
-        return apply_documents(Ctx(session, principal, clock), docs)
+        return apply_documents(Ctx(session, principal, clock), kinds(), docs)
 
 
 def export(db: Database, clock: FakeClock) -> str:
     with db.read() as session:
-        return export_documents(Ctx(session, OWNER, clock))
+        return export_documents(Ctx(session, OWNER, clock), kinds())
 
 
 def actions(changes: list[Change]) -> dict[str, int]:
@@ -69,7 +68,7 @@ def state(db: Database) -> dict[str, Any]:
     with db.read() as s:
         objects = {
             (res.kind, o.name): (res.spec_json(o), o.created_at, o.updated_at)
-            for res in KINDS
+            for res in kinds()
             for o in s.scalars(select(res.model))
         }
         audit = s.scalar(select(func.count()).select_from(AuditEvent))
@@ -80,7 +79,7 @@ def counts(db: Database) -> dict[str, int]:
     with db.read() as s:
         return {
             res.kind: int(s.scalar(select(func.count()).select_from(res.model)) or 0)
-            for res in KINDS
+            for res in kinds()
             if res.kind in DEMO_COUNTS
         }
 
@@ -280,7 +279,7 @@ def test_document_index_counts_from_one_and_skips_empty_documents(tmp_path):
         "t.yaml",
         "---\n---\n" + doc("Team", "a", {}) + doc("Team", "b", {}),
     )
-    docs = load_documents([path])
+    docs = load_documents([path], kinds())
     assert [(d.index, d.name) for d in docs] == [(1, "a"), (2, "b")]
     assert docs[1].where == f"{path}: document 2 (Team b)"
 
@@ -300,7 +299,7 @@ def test_errors_name_file_document_and_field(db, clock, tmp_path):
         doc("Team", "t", {"members": ["Not A Name"], "colour": "red"}),
     )
     with pytest.raises(Invalid) as exc:
-        load_documents([tmp_path])
+        load_documents([tmp_path], kinds())
     message = fails(exc)
     assert "nothing was applied" in message
     assert "services.yaml: document 2 (Service x): spec.tier: " in message
@@ -381,7 +380,7 @@ def test_bad_documents_are_refused_before_anything_is_written(db, clock, tmp_pat
 
 def test_missing_path_is_an_error(tmp_path):
     with pytest.raises(Invalid) as exc:
-        load_documents([tmp_path / "nowhere"])
+        load_documents([tmp_path / "nowhere"], kinds())
     assert "nowhere: no such file or directory" in fails(exc)
 
 
@@ -389,7 +388,7 @@ def test_duplicate_documents_are_refused(tmp_path):
     write(tmp_path, "a.yaml", doc("Team", "ops", {}) + doc("Service", "ops", {}))
     write(tmp_path, "b.yaml", doc("Team", "ops", {"displayName": "Ops"}))
     with pytest.raises(Invalid) as exc:
-        load_documents([tmp_path])
+        load_documents([tmp_path], kinds())
     message = fails(exc)
     assert "duplicate documents; nothing was applied" in message
     assert "b.yaml: document 1 (Team ops): also defined at " in message
@@ -491,7 +490,7 @@ def test_export_is_the_apply_format(db, clock):
     # (lists of references come back sorted)
     wanted = {
         (d.resource.kind, d.name): d.spec.model_dump(mode="json", by_alias=True)
-        for d in load_documents([DEMO])
+        for d in load_documents([DEMO], kinds())
     }
     for spec in wanted.values():
         for key in ("members", "dependsOn", "services"):
@@ -499,9 +498,9 @@ def test_export_is_the_apply_format(db, clock):
                 spec[key] = sorted(spec[key])
     assert {(d["kind"], d["metadata"]["name"]): d["spec"] for d in docs} == wanted
     assert {tuple(d) for d in docs} == {("apiVersion", "kind", "metadata", "spec")}
-    kinds = [d["kind"] for d in docs]
+    exported = [d["kind"] for d in docs]
     # references first, so the export can be applied piecewise in order
-    assert kinds == sorted(kinds, key=[r.kind for r in KINDS].index)
+    assert exported == sorted(exported, key=[r.kind for r in kinds()].index)
     payments = next(d for d in docs if d["metadata"]["name"] == "payments-api")
     assert payments["spec"]["revenuePerHour"] == 125000
     assert isinstance(payments["spec"]["revenuePerHour"], int)

@@ -44,7 +44,7 @@ def watchbill_command() -> list[str]:
     found = shutil.which("watchbill")
     if found:
         return [found]
-    return [sys.executable, "-c", "from watchbill.cli.main import main; main()"]
+    return [sys.executable, "-c", "from watchbill.app.cli import main; main()"]
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.server import SETUP_LINK, Server
-from watchbill.adapters.db.migrate import head_revision
+from watchbill.app.assembly import migrations
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +46,7 @@ def test_readyz_reports_the_migrated_database(any_server: Server) -> None:
     assert body["status"] == "ok"
     expected = "sqlite" if "WATCHBILL_DATABASE_URL" not in any_server.env else "postgresql"
     assert body["database"] == expected
-    assert body["revision"] == head_revision()
+    assert body["revision"] == migrations().heads()
 
 
 def test_token_created_with_the_cli_authenticates(server: Server) -> None:

@@ -26,8 +26,8 @@ from tests.escalation.helpers import (
     timeline,
 )
 from tests.notify.receivers import Receiver
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 from watchbill.escalation.engine import STEP_JOB
 from watchbill.jobs.queue import enqueue

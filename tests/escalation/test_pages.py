@@ -10,8 +10,8 @@ from tests.conftest import make_token
 from tests.escalation.helpers import person, policy, schedule, service
 from tests.notify.receivers import Receiver
 from tests.security.helpers import login, make_user
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

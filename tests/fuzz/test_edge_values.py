@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from watchbill.auth.roles import Role
+from watchbill.access import Role
 
 NUL_FILTERS = [
     {"actor": "\x00"},

@@ -28,15 +28,14 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.e2e.server import scratch_postgres
+from watchbill.access import Principal, Role
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.migrate import upgrade
+from watchbill.app.assembly import migrations
+from watchbill.app.web import create_app
 from watchbill.auth import service as auth
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
 from watchbill.context import Ctx
 from watchbill.settings import Settings
-from watchbill.web.app import create_app
 
 # A few examples per operation keep the run well under a minute on two cores; set
 # WATCHBILL_FUZZ_EXAMPLES=200 (and WATCHBILL_FUZZ_SEED) for a deeper local run.
@@ -83,7 +82,7 @@ def fuzz_db(
     """A fresh, migrated database for the whole fuzzing run on each backend."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
-        upgrade(url)
+        migrations().upgrade(url)
         db = Database(url, pool_size=4)
         yield db
         db.dispose()
@@ -94,7 +93,7 @@ def fuzz_db(
             pytest.fail(f"{PG_ENV} is unset but PostgreSQL tests are required")
         pytest.skip(f"PostgreSQL: set {PG_ENV} to run this case")
     with scratch_postgres(admin_url) as url:
-        upgrade(url)
+        migrations().upgrade(url)
         db = Database(url, pool_size=4)
         yield db
         db.dispose()

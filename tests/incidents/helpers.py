@@ -9,12 +9,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from watchbill.access import Principal, Role
 from watchbill.adapters.db.engine import Database
 from watchbill.alerts.ingest import Outcome, Target, ingest
 from watchbill.alerts.models import MaintenanceWindow
 from watchbill.audit.models import AuditEvent
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
 from watchbill.catalog.resources import SERVICES
 from watchbill.catalog.schemas import ServiceSpec
 from watchbill.context import Ctx

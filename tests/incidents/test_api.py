@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.incidents.helpers import event, fire, make_service, make_user, snapshot
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 
 TokenFor = Callable[[Role], dict[str, str]]

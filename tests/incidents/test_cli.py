@@ -23,7 +23,7 @@ Invoke = Callable[..., tuple[int, str, str]]
 @pytest.fixture
 def wb(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     """`watchbill incidents ARGS` in this process: (exit code, stdout, stderr)."""
-    from watchbill.cli.main import app
+    from watchbill.app.cli import app
     from watchbill.settings import get_settings
 
     monkeypatch.setenv("WATCHBILL_DATA_DIR", str(tmp_path))

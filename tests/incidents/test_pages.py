@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import Markup
 
 from tests.incidents.helpers import event, fire, maintenance, make_service, snapshot
 from tests.security.helpers import login, make_user, page_csrf
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
+from watchbill.incidents.models import Incident
+from watchbill.incidents.panels import INCIDENT_PANELS, Panel
+from watchbill.web.layout import PageUser
 
 # Page behaviour does not depend on the database: SQLite only, for speed.
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -126,3 +130,25 @@ def test_viewers_cannot_post_forms(client: TestClient, db: Database, clock: Fake
         resp = client.post(f"/incidents/{iid}/{path}", data={"csrf": csrf, "text": "x"})
         assert resp.status_code == 403
     assert snapshot(db, iid) == before
+
+
+def test_other_slices_add_panels_to_the_incident_page(
+    client: TestClient, db: Database, clock: FakeClock
+) -> None:
+    """The incident page shows what an extension returns, for the incident it is given,
+    and nothing for extensions that have nothing to say."""
+    iid = _evil_incident(db, clock)
+    _sign_in(client, db, clock, Role.VIEWER)
+    seen: list[int] = []
+
+    def recent_changes(pu: PageUser, rt: object, incident: Incident) -> Panel:
+        seen.append(incident.id)
+        return Panel("Recent changes", Markup("<p>deploy <code>{}</code></p>").format(EVIL))
+
+    client.app.state.runtime.extensions[INCIDENT_PANELS] = [recent_changes, lambda *_: None]
+    page = client.get(f"/incidents/{iid}")
+    assert page.status_code == 200
+    assert seen == [iid]
+    assert '<h2 id="panel-1">Recent changes</h2>' in page.text
+    assert "<p>deploy <code>&lt;script&gt;" in page.text and EVIL not in page.text
+    assert "panel-2" not in page.text

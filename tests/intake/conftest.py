@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import make_token
 from tests.intake.helpers import put_service
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.registry import metadata
+from watchbill.app.assembly import metadata
 
 TABLES = ("alerts", "alert_payloads", "incidents", "incident_events", "jobs", "change_events")
 
@@ -46,9 +46,9 @@ def rows(db: Database, table: str, where: str = "", **params: Any) -> list[dict[
     """Every row of a table in id order, as dicts (JSON columns decoded on both databases).
 
     Alerts come with their payload columns, as if they were one table."""
-    t = metadata.tables[table]
+    t = metadata().tables[table]
     if table == "alerts":
-        p = metadata.tables["alert_payloads"]
+        p = metadata().tables["alert_payloads"]
         cols = [c for c in p.c if c.name != "alert_id"]
         stmt = t.outerjoin(p, p.c.alert_id == t.c.id).select().with_only_columns(*t.c, *cols)
         stmt = stmt.order_by(t.c.id)

@@ -13,8 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from tests.intake.helpers import pd_event, snapshot
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
 
 
 def requests_counted(metrics: str, route: str, status: str) -> float:

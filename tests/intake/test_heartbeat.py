@@ -6,9 +6,9 @@ from fastapi.testclient import TestClient
 
 from tests.intake.helpers import put_service, rows
 from watchbill.adapters.db.engine import Database
+from watchbill.app.worker import start_recurring
 from watchbill.core.clock import FakeClock
 from watchbill.intake.heartbeat import SWEEP_JOB, sweep
-from watchbill.jobs.builtin import ensure_recurring
 from watchbill.jobs.handlers import JobRun
 from watchbill.jobs.worker import Worker
 
@@ -114,8 +114,8 @@ def test_a_ping_without_an_open_alert_only_records_the_time(client, keys, db, cl
 
 
 def test_the_worker_runs_the_sweep_chain_and_the_escalation_job(client, keys, db, clock):
-    ensure_recurring(db, clock)
-    ensure_recurring(db, clock)  # idempotent: one sweep per time slot
+    start_recurring(db, clock)
+    start_recurring(db, clock)  # idempotent: one sweep per time slot
     worker = Worker(db, clock)
     assert worker.run_once() == 1  # the first sweep: nothing late yet
     assert rows(db, "alerts") == []

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 
 from tests.intake.helpers import counts, payload, pd_event, put_service, snapshot
 from watchbill.adapters.db.engine import Database
+from watchbill.app.web import create_app
 from watchbill.core.clock import FakeClock
 from watchbill.intake.pagerduty import MAX_BODY
 from watchbill.settings import Settings
-from watchbill.web.app import create_app
 
 Case = tuple[str, Any, str]  # name, body (bytes are sent as they are), expected error text
 

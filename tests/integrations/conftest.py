@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import make_token
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 
 

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from tests.cli.helpers import COMMAND
 from tests.conftest import OWNER, START
 from tests.intake.helpers import ALL_TYPES, pd_event, put_service, rows
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.migrate import upgrade
+from watchbill.app.assembly import migrations
+from watchbill.app.web import create_app
 from watchbill.audit.models import AuditEvent
-from watchbill.auth.roles import Role
 from watchbill.catalog.resources import SERVICES
 from watchbill.catalog.schemas import IntegrationSpec, ServiceSpec
 from watchbill.context import Ctx
@@ -26,7 +27,6 @@ from watchbill.core.clock import FakeClock
 from watchbill.integrations.models import Integration
 from watchbill.resources import service as resources
 from watchbill.settings import Settings
-from watchbill.web.app import create_app
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 GIVEN = "migrated-from-pagerduty-0123456789"
@@ -271,7 +271,7 @@ def test_cli_lists_and_rotates_integrations(tmp_path):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     url = f"sqlite:///{data_dir / 'watchbill.db'}"
-    upgrade(url)
+    migrations().upgrade(url)
     db = Database(url, pool_size=1)
     try:
         with db.transaction() as session:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from tests.notify.conftest import SECRET
 from tests.notify.helpers import make_incident, make_user, page, work
 from tests.notify.receivers import Mailbox, http_receiver
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 from watchbill.notify.channels.webhook import destination_secret
 from watchbill.settings import Settings

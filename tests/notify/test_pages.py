@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from tests.notify.helpers import make_incident, make_user, page, work
 from tests.security.helpers import login
 from tests.security.helpers import make_user as make_login_user
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 from watchbill.settings import Settings
 

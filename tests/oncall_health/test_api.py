@@ -22,8 +22,8 @@ from tests.oncall_health.week import (
     PERIOD,
     live_the_week,
 )
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 from watchbill.notify.models import Delivery
 from watchbill.oncall_health.views import CSV_COLUMNS

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from tests.conftest import make_token
 from tests.notify.receivers import Receiver
 from tests.oncall_health.week import PERIOD, live_the_week
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
-from watchbill.cli.main import app
+from watchbill.app.cli import app
 from watchbill.core.clock import FakeClock
 from watchbill.settings import Settings
 

@@ -16,8 +16,8 @@ from tests.escalation.helpers import ok
 from tests.notify.receivers import Receiver
 from tests.oncall_health.week import PERIOD, live_the_week
 from tests.security.helpers import login, make_user
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

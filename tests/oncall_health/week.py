@@ -20,9 +20,9 @@ from tests.conftest import OWNER
 from tests.escalation.helpers import alert, drain, ok, person, policy, service
 from tests.notify.conftest import BASE_URL
 from tests.notify.receivers import Receiver
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
 from watchbill.auth import service as auth
-from watchbill.auth.roles import Role
 from watchbill.context import Ctx
 from watchbill.core.clock import FakeClock
 from watchbill.users.models import User

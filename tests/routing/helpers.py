@@ -151,7 +151,7 @@ def pointers(body: dict[str, Any]) -> set[str]:
 @pytest.fixture
 def run_cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """`watchbill ARGS` in-process against the test database (output and exit code)."""
-    from watchbill.cli.main import app as cli
+    from watchbill.app.cli import app as cli
 
     monkeypatch.setenv("WATCHBILL_DATABASE_URL", db_url)
     monkeypatch.setenv("WATCHBILL_LOG_LEVEL", "warning")

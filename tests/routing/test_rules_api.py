@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import OWNER
 from tests.routing.helpers import make_rule, make_services, pointers, problem
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
+from watchbill.app.assembly import kinds
 from watchbill.audit.models import AuditEvent
-from watchbill.auth.roles import Role
 from watchbill.config.apply import apply_documents, export_documents
 from watchbill.config.documents import load_documents
 from watchbill.context import Ctx
@@ -189,7 +190,7 @@ spec:
 
 def _apply(db: Database, clock: FakeClock, path: Path) -> list[Any]:
     with db.transaction() as session:
-        return apply_documents(Ctx(session, OWNER, clock), load_documents([path]))
+        return apply_documents(Ctx(session, OWNER, clock), kinds(), load_documents([path], kinds()))
 
 
 def test_yaml_apply_export_round_trip(db: Database, clock: FakeClock, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ Invoke = Callable[..., tuple[int, str, str]]
 
 @pytest.fixture
 def wb(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
-    from watchbill.cli.main import app
+    from watchbill.app.cli import app
     from watchbill.settings import get_settings
 
     monkeypatch.setenv("WATCHBILL_DATA_DIR", str(tmp_path))
@@ -266,8 +266,8 @@ def test_subprocess_feed_is_a_calendar(db_url: str, tmp_path: Path, applied: Pat
     secret = result.out.strip().rsplit("/", 1)[1].removesuffix(".ics")
     from fastapi.testclient import TestClient
 
+    from watchbill.app.web import create_app
     from watchbill.settings import Settings
-    from watchbill.web.app import create_app
 
     app = create_app(Settings(data_dir=tmp_path, database_url=db_url), run_worker=False)
     with TestClient(app) as client:

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from tests.conftest import OWNER
 from tests.schedules.helpers import ok
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
 from watchbill.audit.models import AuditEvent
 from watchbill.auth import service as auth
-from watchbill.auth.roles import Role
 from watchbill.context import Ctx
 from watchbill.core.clock import FakeClock
 from watchbill.schedules.models import CalendarFeed

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from tests.schedules.helpers import ok
 from tests.security.helpers import login, make_user, page_csrf
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 from watchbill.schedules.models import ScheduleOverride
 

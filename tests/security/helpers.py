@@ -9,10 +9,9 @@ from collections.abc import Callable
 import httpx
 from fastapi.testclient import TestClient
 
+from watchbill.access import Principal, Role
 from watchbill.adapters.db.engine import Database
 from watchbill.auth import service as auth
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
 from watchbill.context import Ctx
 from watchbill.core.clock import Clock
 from watchbill.resources import service as resources

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.security.helpers import TokenFor, assert_problem
-from watchbill.auth.roles import Role
+from watchbill.access import Role
 from watchbill.core.clock import FakeClock
 
 MUTATING = {"post", "put", "patch", "delete"}

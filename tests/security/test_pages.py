@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.security.helpers import hidden_field, login, make_user, page_csrf
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
 from watchbill.auth.models import ApiToken, WebSession
-from watchbill.auth.roles import Role
 from watchbill.core.clock import FakeClock
 
 # Page behaviour does not depend on the database: these run on SQLite only, for speed.

@@ -6,9 +6,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.security.helpers import PASSWORD, TokenFor, login, make_user
+from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.registry import metadata
-from watchbill.auth.roles import Role
+from watchbill.app.assembly import metadata
 from watchbill.core.clock import FakeClock
 
 
@@ -16,7 +16,7 @@ def _every_stored_value(db: Database) -> list[tuple[str, str, str]]:
     """(table, column, value as text) for every cell of every table."""
     cells = []
     with db.engine.connect() as conn:
-        for table in metadata.sorted_tables:
+        for table in metadata().sorted_tables:
             for row in conn.execute(select(table)).mappings():
                 cells.extend((table.name, col, str(val)) for col, val in row.items())
     return cells

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy import select
 
+from watchbill.access import Principal
 from watchbill.alerts import maintenance, silences
 from watchbill.alerts.maintenance import MaintenanceCreate, MaintenanceOut, MaintenancePage
 from watchbill.alerts.models import Alert, AlertPayload
@@ -26,7 +27,6 @@ from watchbill.alerts.silences import (
     cursor_id,
     parse_id,
 )
-from watchbill.auth.principal import Principal
 from watchbill.catalog.models import Service
 from watchbill.context import Ctx
 from watchbill.errors import NotFound

@@ -19,13 +19,9 @@ from watchbill.cli.common import cli_errors, print_json, print_table, read_ctx, 
 from watchbill.errors import FieldError, Invalid
 from watchbill.resources.service import invalid_from
 
-alerts_app = typer.Typer(help="Alerts as received: list and show.", no_args_is_help=True)
-silences_app = typer.Typer(
-    help="Silences (Alertmanager-style): list, create, expire.", no_args_is_help=True
-)
-maintenance_app = typer.Typer(
-    help="Maintenance windows per service: list, create, end.", no_args_is_help=True
-)
+alerts_app = typer.Typer(no_args_is_help=True)
+silences_app = typer.Typer(no_args_is_help=True)
+maintenance_app = typer.Typer(no_args_is_help=True)
 
 M = TypeVar("M", bound=BaseModel)
 _DURATION = re.compile(r"^(\d{1,6})([mhdw])$")
@@ -257,9 +253,3 @@ def maintenance_end(ids: Annotated[list[str], typer.Argument(help="window ids")]
         for window_id in ids:
             maintenance.end(ctx, window_id)
     typer.echo(f"ended maintenance window{'s' if len(ids) > 1 else ''} {', '.join(ids)}")
-
-
-def register(root: typer.Typer) -> None:
-    root.add_typer(alerts_app, name="alerts")
-    root.add_typer(silences_app, name="silences")
-    root.add_typer(maintenance_app, name="maintenance")

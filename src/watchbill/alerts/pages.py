@@ -22,7 +22,7 @@ from watchbill.resources.service import invalid_from
 from watchbill.routing import service as routing
 from watchbill.routing.resource import ROUTING_RULES
 from watchbill.web.deps import Runtime, runtime
-from watchbill.web.pages import CsrfField, PageUser, SignedIn, check_csrf, render
+from watchbill.web.layout import CsrfField, PageUser, SignedIn, check_csrf, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50

@@ -22,9 +22,9 @@ from pydantic import (
 )
 from sqlalchemy import Select, select
 
+from watchbill.access import Role
 from watchbill.alerts.models import Silence
 from watchbill.audit.service import record
-from watchbill.auth.roles import Role
 from watchbill.context import Ctx
 from watchbill.core.matchers import MAX_PATTERN, Matcher, MatcherError, parse_matcher
 from watchbill.errors import Conflict, FieldError, Forbidden, Invalid, NotFound

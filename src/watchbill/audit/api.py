@@ -7,10 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from watchbill.access import Principal, Role
 from watchbill.audit.models import AuditEvent
 from watchbill.audit.service import list_events
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
 from watchbill.errors import FieldError, Invalid
 from watchbill.resources.api import Cursor, Limit
 from watchbill.resources.schema import CamelModel

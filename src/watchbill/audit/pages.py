@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from watchbill.access import Role
 from watchbill.audit.api import audit_view, cursor_id
 from watchbill.audit.service import list_events
-from watchbill.auth.roles import Role
 from watchbill.errors import WatchbillError
 from watchbill.resources.service import encode_cursor
-from watchbill.web.pages import SignedIn, render
+from watchbill.web.layout import SignedIn, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100

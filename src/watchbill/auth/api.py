@@ -8,9 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import AwareDatetime, Field
 
+from watchbill.access import Principal, Role
 from watchbill.auth import service
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
 from watchbill.resources.api import PathName
 from watchbill.resources.schema import CamelModel, Name
 from watchbill.web.deps import ReadCtx, Runtime, bearer_principal, require, runtime

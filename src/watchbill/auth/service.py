@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from watchbill.access import Principal, Role
 from watchbill.audit.service import record
 from watchbill.auth.credentials import hash_password, hash_token, new_token, verify_password
 from watchbill.auth.models import ApiToken, SetupLink, WebSession
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
 from watchbill.context import Ctx
 from watchbill.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from watchbill.resources.schema import check_name

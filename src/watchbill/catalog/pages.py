@@ -16,7 +16,7 @@ from watchbill.integrations import service as integrations
 from watchbill.resources import service
 from watchbill.resources.base import Resource
 from watchbill.users.resource import USERS
-from watchbill.web.pages import SignedIn, render
+from watchbill.web.layout import SignedIn, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50

@@ -50,6 +50,7 @@ class TeamFilters(FilterModel):
 
 class TeamResource(Resource):
     kind = "Team"
+    references = ("User",)
     plural = "teams"
     model = Team
     spec = TeamSpec
@@ -97,6 +98,7 @@ class ServiceFilters(FilterModel):
 
 class ServiceResource(Resource):
     kind = "Service"
+    references = ("Team", "EscalationPolicy")
     plural = "services"
     model = Service
     spec = ServiceSpec
@@ -180,6 +182,7 @@ class ComponentFilters(FilterModel):
 
 class ComponentResource(Resource):
     kind = "Component"
+    references = ("Service",)
     plural = "components"
     model = Component
     spec = ComponentSpec

@@ -1,14 +1,14 @@
-"""`watchbill services|teams|users|components list|show|delete`, one set per kind."""
+"""`watchbill <plural> list|show|delete`, the same three commands for every kind."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.main import get_command
 
 from watchbill.cli.common import print_json, print_table, read_ctx, write_ctx
 from watchbill.config.apply import document, dump
-from watchbill.kinds import KINDS
 from watchbill.resources import service
 from watchbill.resources.base import Resource
 from watchbill.resources.schema import check_name
@@ -25,10 +25,9 @@ COLUMNS = {
 }
 
 
-def kind_app(res: Resource, app: typer.Typer | None = None) -> typer.Typer:
-    app = app or typer.Typer(
-        help=f"{res.plural.capitalize()} in the catalog.", no_args_is_help=True
-    )
+def kind_commands(res: Resource) -> list[Any]:
+    """The click commands `list`, `show` and `delete` for one kind."""
+    app = typer.Typer()
 
     @app.command("list")
     def list_cmd(
@@ -78,7 +77,7 @@ def kind_app(res: Resource, app: typer.Typer | None = None) -> typer.Typer:
             service.delete(ctx, res, name)
         typer.echo(f"deleted {res.kind} {name}")
 
-    return app
+    return list(get_command(app).commands.values())  # type: ignore[attr-defined]
 
 
 def _cell(value: object) -> object:
@@ -88,8 +87,3 @@ def _cell(value: object) -> object:
     return ", ".join(
         str(v.get("label") or v.get("name") or v) if isinstance(v, dict) else str(v) for v in value
     )
-
-
-def register(root: typer.Typer, extra: dict[str, typer.Typer]) -> None:
-    for res in KINDS:
-        root.add_typer(kind_app(res, extra.get(res.plural)), name=res.plural)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -11,10 +11,10 @@ import orjson
 import typer
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from watchbill.access import cli_principal
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.migrate import is_migrated
-from watchbill.auth.principal import cli_principal
+from watchbill.adapters.db.migrate import Migrations
 from watchbill.context import Ctx
 from watchbill.errors import WatchbillError
 from watchbill.settings import get_settings
@@ -30,9 +30,18 @@ def database() -> Database:
     return Database(settings.resolved_database_url, pool_size=2)
 
 
+_schema: Callable[[], Migrations] = Migrations
+"""The application's revisions, given by the composition root (`use_schema`)."""
+
+
+def use_schema(schema: Callable[[], Migrations]) -> None:
+    global _schema
+    _schema = schema
+
+
 def require_migrated(db: Database) -> None:
     try:
-        ok = is_migrated(db.engine)
+        ok = _schema().is_migrated(db.engine)
     except OperationalError as exc:
         raise fail(f"cannot reach the database: {exc.orig}") from exc
     if not ok:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,9 +12,9 @@ from sqlalchemy import select
 from watchbill.config.documents import API_VERSION, Document
 from watchbill.context import Ctx
 from watchbill.errors import FieldError, WatchbillError
-from watchbill.kinds import KINDS
 from watchbill.resources import service
 from watchbill.resources.base import Resource
+from watchbill.resources.kinds import Kinds
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +42,11 @@ def _short(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _order(doc: Document) -> tuple[int, str]:
-    return (KINDS.index(doc.resource), doc.name)
-
-
-def apply_documents(ctx: Ctx, docs: list[Document]) -> list[Change]:
+def apply_documents(ctx: Ctx, kinds: Kinds, docs: list[Document]) -> list[Change]:
     """Write every document in reference order; any error aborts the caller's transaction."""
-    ordered = sorted(docs, key=_order)
+    ordered = sorted(docs, key=lambda doc: (kinds.index(doc.resource), doc.name))
     fresh: set[tuple[str, str]] = set()
-    for res in KINDS:
+    for res in kinds:
         if res.self_referencing:
             fresh |= _precreate(ctx, res, [d for d in ordered if d.resource is res])
     changes = []
@@ -93,12 +90,12 @@ def dump(docs: list[dict[str, Any]]) -> str:
     return yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True, explicit_start=True)
 
 
-def export_documents(ctx: Ctx, kinds: list[Resource] | None = None) -> str:
+def export_documents(ctx: Ctx, kinds: Iterable[Resource]) -> str:
     """The catalog as multi-document YAML that `apply` reads back unchanged."""
     return dump(
         [
             document(res, obj)
-            for res in kinds or KINDS
+            for res in kinds
             for obj in ctx.session.scalars(select(res.model).order_by(res.model.name))
         ]
     )

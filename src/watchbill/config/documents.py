@@ -11,8 +11,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from watchbill.errors import FieldError, Invalid
-from watchbill.kinds import BY_KIND
 from watchbill.resources.base import Resource
+from watchbill.resources.kinds import Kinds
 from watchbill.resources.schema import NAME_PATTERN
 
 API_VERSION = "watchbill/v1"
@@ -47,7 +47,7 @@ def _loc(doc_where: str, loc: str) -> str:
     return f"{doc_where}: {loc}"
 
 
-def parse_document(raw: Any, source: str, index: int) -> Document:
+def parse_document(raw: Any, source: str, index: int, kinds: Kinds) -> Document:
     where = f"{source}: document {index}"
     if not isinstance(raw, dict):
         raise Invalid(
@@ -61,9 +61,9 @@ def parse_document(raw: Any, source: str, index: int) -> Document:
     if raw.get("apiVersion") != API_VERSION:
         errors.append(FieldError(_loc(where, "apiVersion"), f"must be {API_VERSION!r}"))
     kind = raw.get("kind")
-    res = BY_KIND.get(kind) if isinstance(kind, str) else None
+    res = kinds.by_kind.get(kind) if isinstance(kind, str) else None
     if res is None:
-        known = ", ".join(sorted(BY_KIND))
+        known = ", ".join(sorted(kinds.by_kind))
         errors.append(FieldError(_loc(where, "kind"), f"unknown kind {kind!r}; known: {known}"))
     meta = raw.get("metadata")
     name = meta.get("name") if isinstance(meta, dict) else None
@@ -92,7 +92,7 @@ def parse_document(raw: Any, source: str, index: int) -> Document:
     return Document(source, index, res, name, spec)
 
 
-def load_documents(paths: list[Path]) -> list[Document]:
+def load_documents(paths: list[Path], kinds: Kinds) -> list[Document]:
     """Every document of every file, all validated before anything is written."""
     docs: list[Document] = []
     errors: list[FieldError] = []
@@ -105,7 +105,7 @@ def load_documents(paths: list[Path]) -> list[Document]:
             raise Invalid(f"{file}: not valid YAML: {exc}") from exc
         for index, raw in enumerate((r for r in raws if r is not None), start=1):
             try:
-                docs.append(parse_document(raw, str(file), index))
+                docs.append(parse_document(raw, str(file), index, kinds))
             except Invalid as exc:
                 errors.extend(exc.errors or [FieldError(str(file), exc.detail)])
     if errors:

@@ -28,6 +28,7 @@ class EscalationPolicyFilters(FilterModel):
 
 class EscalationPolicyResource(Resource):
     kind = "EscalationPolicy"
+    references = ("User", "Schedule")
     plural = "escalation-policies"
     model = EscalationPolicy
     spec = EscalationPolicySpec

@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
+from watchbill.access import Principal, Role
 from watchbill.incidents import service
 from watchbill.incidents.schemas import (
     AlertPage,

@@ -11,10 +11,7 @@ from watchbill.incidents import service
 from watchbill.incidents.schemas import AssignIn, IncidentPatch, NoteIn, parse_filters
 from watchbill.resources.service import invalid_from
 
-app = typer.Typer(
-    help="Incidents: list, show, acknowledge, resolve, reopen, note, assign, merge, split.",
-    no_args_is_help=True,
-)
+app = typer.Typer(no_args_is_help=True)
 
 IdArg = Annotated[int, typer.Argument(min=1, help="the incident's number")]
 COLUMNS = ["id", "status", "severity", "priority", "urgency", "service", "alerts", "title"]

@@ -11,10 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from watchbill.auth.roles import Role
+from watchbill.access import Role
 from watchbill.catalog.models import Service
 from watchbill.errors import FieldError, Invalid, NotFound, WatchbillError
 from watchbill.incidents import service
+from watchbill.incidents.panels import panels
 from watchbill.incidents.schemas import (
     PRIORITY_VALUES,
     SEVERITY_VALUES,
@@ -26,7 +27,7 @@ from watchbill.incidents.schemas import (
 from watchbill.notify import service as notify
 from watchbill.resources.service import invalid_from
 from watchbill.web.deps import Runtime, runtime
-from watchbill.web.pages import CsrfField, PageUser, SignedIn, check_csrf, render
+from watchbill.web.layout import CsrfField, PageUser, SignedIn, check_csrf, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -158,6 +159,7 @@ def incident_page(
             pu.session, notify.incident_deliveries(pu.session, inc.id)
         ),
         can_act=pu.principal.can(Role.RESPONDER),
+        panels=panels(pu, request.app.state.runtime, inc),
         severities=SEVERITY_VALUES,
         priorities=PRIORITY_VALUES,
         error=error,

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, select, update
 
+from watchbill.access import Role
 from watchbill.alerts.models import FIRING, RESOLVED, Alert
 from watchbill.audit.service import record
-from watchbill.auth.roles import Role
 from watchbill.catalog.models import Service
 from watchbill.context import Ctx
 from watchbill.core.lifecycle import Action, Status, TransitionError, transition

@@ -102,6 +102,11 @@ def sweep(run: JobRun) -> None:
     schedule_sweep(conn, now, now + timedelta(seconds=SWEEP_SECONDS))
 
 
+def start_sweeps(conn: Connection, now: datetime) -> None:
+    """Keep the chain of sweeps alive (run whenever a worker starts)."""
+    schedule_sweep(conn, now, now)
+
+
 def schedule_sweep(conn: Connection, now: datetime, at: datetime) -> None:
     """One sweep per time slot, however many workers or restarts ask for it."""
     slot = int(at.timestamp()) // SWEEP_SECONDS

@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
+from watchbill.access import Principal, Role
 from watchbill.integrations import service
 from watchbill.resources.api import PathName
 from watchbill.resources.schema import CamelModel

@@ -11,7 +11,7 @@ from watchbill.integrations import service
 from watchbill.resources.schema import check_name
 from watchbill.settings import get_settings
 
-app = typer.Typer(help="Integration keys and URLs of services.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("list")

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from watchbill.access import Role
 from watchbill.audit.service import record
-from watchbill.auth.roles import Role
 from watchbill.catalog.models import Service
 from watchbill.catalog.schemas import IntegrationSpec
 from watchbill.context import Ctx

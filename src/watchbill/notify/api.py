@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
 
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
+from watchbill.access import Principal, Role
 from watchbill.incidents.api import Id
 from watchbill.notify import delivery, service
 from watchbill.notify.schemas import DeliveryList, NotifyTestIn, SigningSecretOut

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
+from watchbill.access import cli_principal
 from watchbill.adapters.clock import system_clock
-from watchbill.auth.principal import cli_principal
 from watchbill.cli.common import (
     cli_errors,
     database,
@@ -22,10 +22,7 @@ from watchbill.notify import delivery, service
 from watchbill.resources.schema import check_name
 from watchbill.settings import get_settings
 
-app = typer.Typer(
-    help="Notifications: send a test, read an incident's delivery log, webhook secrets.",
-    no_args_is_help=True,
-)
+app = typer.Typer(no_args_is_help=True)
 COLUMNS = [
     "id",
     "user",

@@ -17,10 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from watchbill.access import Principal, Role
 from watchbill.adapters.db.engine import Database
 from watchbill.audit.service import record
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
 from watchbill.catalog.models import Service
 from watchbill.context import Ctx
 from watchbill.core.clock import Clock

@@ -12,8 +12,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
+from watchbill.access import Principal, Role
 from watchbill.core.lifecycle import Status
 from watchbill.errors import Conflict, Forbidden, NotFound, WatchbillError
 from watchbill.incidents import service as incidents
@@ -22,7 +21,7 @@ from watchbill.notify.links import ActionClaim, LinkAction, verify
 from watchbill.notify.secret import server_key
 from watchbill.users.models import User
 from watchbill.web.deps import Runtime, client_ip, runtime
-from watchbill.web.pages import render
+from watchbill.web.layout import render
 
 router = APIRouter(include_in_schema=False)
 Rt = Annotated[Runtime, Depends(runtime)]

@@ -17,7 +17,7 @@ from watchbill.oncall_health import service, views
 from watchbill.resources.schema import check_name
 from watchbill.schedules.schemas import in_years
 from watchbill.web.deps import Runtime, runtime
-from watchbill.web.pages import TEMPLATES, PageUser, SignedIn, render
+from watchbill.web.layout import TEMPLATES, PageUser, SignedIn, render
 
 router = APIRouter(include_in_schema=False)
 Rt = Annotated[Runtime, Depends(runtime)]

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Optional
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import BaseModel, create_model
 
-from watchbill.auth.principal import Principal
+from watchbill.access import Principal
 from watchbill.errors import Conflict
 from watchbill.resources import service
 from watchbill.resources.base import Resource

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from sqlalchemy import Select
 
-from watchbill.auth.roles import Role
+from watchbill.access import Role
 from watchbill.context import Ctx
 
 
@@ -38,6 +38,8 @@ class Resource(ABC):
     filters: ClassVar[type[BaseModel]] = NoFilters
     write_role: ClassVar[Role] = Role.ADMIN
     self_referencing: ClassVar[bool] = False
+    references: ClassVar[tuple[str, ...]] = ()
+    """The kinds this one refers to by name: `apply` writes those first."""
 
     @abstractmethod
     def to_spec(self, obj: Any) -> BaseModel:

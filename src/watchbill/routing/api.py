@@ -12,8 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
+from watchbill.access import Principal, Role
 from watchbill.context import Ctx
 from watchbill.resources.api import Cursor, Limit
 from watchbill.resources.schema import ShortText

@@ -18,10 +18,7 @@ from watchbill.routing import service
 from watchbill.routing.resource import ROUTING_RULES
 from watchbill.routing.schemas import SampleEvent
 
-app = typer.Typer(
-    help="Routing rules: list them in order, test sample events against them.",
-    no_args_is_help=True,
-)
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("list")

@@ -43,6 +43,7 @@ def stored_actions(spec: RoutingRuleSpec) -> dict[str, Any]:
 
 class RoutingRuleResource(Resource):
     kind = "RoutingRule"
+    references = ("Service", "EscalationPolicy")
     plural = "routing-rules"
     model = RoutingRule
     spec = RoutingRuleSpec

@@ -32,11 +32,7 @@ from watchbill.schedules.schemas import OverrideIn, ScheduleSpec, in_years
 from watchbill.settings import get_settings
 from watchbill.users.resource import USERS
 
-app = typer.Typer(
-    help="On-call: who is on call, the final schedule, gaps, overrides, feeds, recipes, "
-    "and on-call health.",
-    no_args_is_help=True,
-)
+app = typer.Typer(no_args_is_help=True)
 recipe_app = typer.Typer(
     help="Build common schedules from restricted layers, checked for coverage gaps.",
     no_args_is_help=True,

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchbill import __version__
+from watchbill.access import Role
 from watchbill.audit.service import record
 from watchbill.auth.credentials import hash_token
-from watchbill.auth.roles import Role
 from watchbill.context import Ctx
 from watchbill.core import schedule as core
 from watchbill.errors import Forbidden, NotFound

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from watchbill.auth.roles import Role
+from watchbill.access import Role
 from watchbill.core import schedule as core
 from watchbill.errors import FieldError, Invalid, WatchbillError
 from watchbill.resources.service import invalid_from
@@ -25,7 +25,7 @@ from watchbill.schedules.resource import SCHEDULES
 from watchbill.schedules.schemas import OverrideIn, in_years
 from watchbill.users.models import User
 from watchbill.web.deps import Runtime, runtime
-from watchbill.web.pages import TEMPLATES, CsrfField, PageUser, SignedIn, check_csrf, render
+from watchbill.web.layout import TEMPLATES, CsrfField, PageUser, SignedIn, check_csrf, render
 
 router = APIRouter(include_in_schema=False)
 Rt = Annotated[Runtime, Depends(runtime)]

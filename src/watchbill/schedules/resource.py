@@ -47,6 +47,7 @@ def _members(ctx: Ctx, layers: list[LayerSpec]) -> list[User]:
 
 class ScheduleResource(Resource):
     kind = "Schedule"
+    references = ("User", "Team")
     plural = "schedules"
     model = Schedule
     spec = ScheduleSpec

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from watchbill.access import Role
 from watchbill.audit.service import record
-from watchbill.auth.roles import Role
 from watchbill.catalog.models import Team
 from watchbill.context import Ctx
 from watchbill.core import schedule as core

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 
-from watchbill.auth.roles import Role
+from watchbill.access import Role
 from watchbill.context import Ctx
 from watchbill.errors import Conflict, FieldError, Forbidden, Invalid
 from watchbill.escalation.references import refuse_if_paged

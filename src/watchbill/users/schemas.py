@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from watchbill.auth.roles import Role
+from watchbill.access import Role
 from watchbill.resources.schema import CamelModel, Name, ShortText
 from watchbill.users.notification_rules import NotificationRulesSpec
 

@@ -4,20 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
+from watchbill.access import Principal, Role
 from watchbill.adapters.db.engine import Database
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
-from watchbill.auth.service import principal_for_token, touch_token
+from watchbill.adapters.db.migrate import Migrations
 from watchbill.context import Ctx
 from watchbill.core.clock import Clock
 from watchbill.errors import Forbidden, Unauthorized
 from watchbill.settings import Settings
+
+
+class SignedInUser(Protocol):
+    """A page session's user and its form token, as the identity provider found them."""
+
+    user: Any
+    csrf_token: str
+
+
+class Identity(Protocol):
+    """How callers are recognised: API tokens and page-session cookies. The web floor only
+    asks; the `auth` slice answers (the composition root plugs it in)."""
+
+    def principal_for_token(
+        self, session: Session, secret: str, now: datetime, ip: str
+    ) -> Principal | None: ...
+
+    def touch_token(self, session: Session, secret: str, now: datetime) -> None: ...
+
+    def session_for_cookie(
+        self, session: Session, secret: str, now: datetime
+    ) -> SignedInUser | None: ...
+
+
+def _no_worker() -> None:
+    """The default wake-up call: no worker in this process; others poll the queue."""
 
 
 @dataclass
@@ -27,6 +54,11 @@ class Runtime:
     db: Database
     settings: Settings
     clock: Clock
+    identity: Identity
+    migrations: Migrations
+    wake_worker: Callable[[], None] = field(default=_no_worker)
+    extensions: dict[str, list[Any]] = field(default_factory=dict)
+    """What slices contributed to each extension point (see `watchbill.slice.Extension`)."""
 
     @contextmanager
     def write(self, principal: Principal) -> Iterator[Ctx]:
@@ -61,11 +93,11 @@ def bearer_principal(
     secret = credentials.credentials.strip()
     now = rt.clock.now()
     with rt.db.read() as session:
-        principal = principal_for_token(session, secret, now, client_ip(request))
+        principal = rt.identity.principal_for_token(session, secret, now, client_ip(request))
     if principal is None:
         raise Unauthorized("the token is unknown, revoked or expired")
     with rt.db.transaction() as session:
-        touch_token(session, secret, now)
+        rt.identity.touch_token(session, secret, now)
     return principal
 
 

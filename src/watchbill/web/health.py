@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -13,9 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from watchbill.adapters.db.migrate import current_revision, head_revision
-from watchbill.auth.principal import Principal
-from watchbill.auth.roles import Role
+from watchbill.access import Principal, Role
 from watchbill.web.deps import Runtime, require, runtime
 
 router = APIRouter(tags=["health"])
@@ -46,26 +43,18 @@ liveness = _LabelledRoute("/healthz", healthz, methods=["GET"], include_in_schem
 routes of an included router, which would lose the label)."""
 
 
-@cache
-def code_revision() -> str | None:
-    """The migration head of the code this process runs, read once: reading the
-    migration scripts took ~15 ms per /readyz, and a release installed over a running
-    process must not change what the process reports about itself."""
-    return head_revision()
-
-
 @router.get("/readyz", summary="The database is reachable and migrated")
 def readyz(rt: Annotated[Runtime, Depends(runtime)]) -> JSONResponse:
     try:
         with rt.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        current = current_revision(rt.db.engine)
+        current = rt.migrations.current(rt.db.engine)
     except SQLAlchemyError as exc:
         return JSONResponse(
             {"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
             status_code=503,
         )
-    head = code_revision()
+    head = rt.migrations.heads()
     if current != head:
         return JSONResponse(
             {

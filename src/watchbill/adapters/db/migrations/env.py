@@ -1,11 +1,15 @@
-"""Alembic environment: one metadata for every domain; batch mode so SQLite can alter tables."""
+"""Alembic environment: batch mode so SQLite can alter tables.
+
+The application's metadata (every slice's tables) is handed in by the caller
+(`Migrations`), for autogenerate; upgrading needs none.
+"""
 
 from alembic import context
 
 from watchbill.adapters.db.engine import make_engine
-from watchbill.adapters.db.registry import metadata
 
 config = context.config
+metadata = config.attributes.get("target_metadata")
 
 
 def run_migrations_offline() -> None:

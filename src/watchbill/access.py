@@ -1,10 +1,29 @@
-"""The caller of an operation, carried into every service function and the audit log."""
+"""Who acts and with what rights: roles, ordered from least to most powerful (a role may
+do whatever a lesser one may), and the principal carried into every service function and
+the audit log. Plain values, so every layer can use them without knowing how a caller
+was authenticated."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from watchbill.auth.roles import Role
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    RESPONDER = "responder"
+    ADMIN = "admin"
+    OWNER = "owner"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, needed: Role) -> bool:
+        return self.rank >= needed.rank
+
+
+ROLE_NAMES = [r.value for r in Role]
 
 
 @dataclass(frozen=True, slots=True)
