@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -367,22 +367,10 @@ def test_sydney_twelve_hour_rotation_keeps_eight_and_eight_across_both_changes()
         assert [s.astimezone(tz).strftime("%H:%M") for s, _ in found] == ["08:00", "20:00"] * 4
         assert [u for _, u in found] == ["ann", "bob"] * 4
     # The turn that holds the change: 20:00 to 08:00 is 11 hours in October, 13 in April.
-    spring = _handoffs(
-        "Australia/Sydney",
-        12,
-        anchor,
-        datetime(2026, 10, 3, 20, tzinfo=tz),
-        datetime(2026, 10, 4, 9, tzinfo=tz),
-    )
-    assert spring[1][0] - spring[0][0] == timedelta(hours=11)
-    autumn = _handoffs(
-        "Australia/Sydney",
-        12,
-        anchor,
-        datetime(2026, 4, 4, 20, tzinfo=tz),
-        datetime(2026, 4, 5, 9, tzinfo=tz),
-    )
-    assert autumn[1][0] - autumn[0][0] == timedelta(hours=13)
+    for evening, hours in ((datetime(2026, 10, 3, 20), 11), (datetime(2026, 4, 4, 20), 13)):
+        start = evening.replace(tzinfo=tz)
+        found = _handoffs("Australia/Sydney", 12, anchor, start, start + timedelta(hours=14))
+        assert found[1][0] - found[0][0] == timedelta(hours=hours)
 
 
 def test_a_handoff_at_a_skipped_time_happens_at_the_jump():
@@ -456,31 +444,23 @@ def test_a_handoff_at_a_repeated_time_happens_the_first_time():
     ]
 
 
-def test_restriction_windows_follow_the_same_two_rules():
+def _windows_on(day, opens, length):
+    """The windows of a daily restriction on `day` in New York, as UTC (hour, minute)s."""
     ny = ZoneInfo("America/New_York")
-    # A window from 02:30 to 04:00 opens at the jump on the day 02:30 is skipped...
-    window = Restriction("daily", time(2, 30), timedelta(minutes=90))
-    layer = Layer("w", ("ann",), datetime(2026, 3, 1, tzinfo=ny), 86400, restrictions=(window,))
-    day = final_shifts(
-        Schedule("America/New_York", (layer,)),
-        datetime(2026, 3, 8, tzinfo=ny),
-        datetime(2026, 3, 9, tzinfo=ny),
-    )
-    assert [(s.start, s.end) for s in day] == [
-        (datetime(2026, 3, 8, 7, 0, tzinfo=UTC), datetime(2026, 3, 8, 8, 0, tzinfo=UTC))
-    ]
-    # ...and one from 01:15 for an hour opens the first time the clock shows 01:15.
-    window = Restriction("daily", time(1, 15), timedelta(hours=1))
-    layer = Layer("w", ("ann",), datetime(2026, 10, 1, tzinfo=ny), 86400, restrictions=(window,))
-    day = final_shifts(
-        Schedule("America/New_York", (layer,)),
-        datetime(2026, 11, 1, tzinfo=ny),
-        datetime(2026, 11, 2, tzinfo=ny),
-    )
-    # 01:15 EDT to 02:15 EST: the clock reads 01:15-02:15 over two hours that night.
-    assert [(s.start, s.end) for s in day] == [
-        (datetime(2026, 11, 1, 5, 15, tzinfo=UTC), datetime(2026, 11, 1, 7, 15, tzinfo=UTC))
-    ]
+    restriction = Restriction("daily", opens, length)
+    layer = Layer("w", ("ann",), BASE, 86400, restrictions=(restriction,))
+    start = datetime.combine(day, time(0), tzinfo=ny)
+    shifts = final_shifts(Schedule("America/New_York", (layer,)), start, start + timedelta(days=1))
+    return [((s.start.hour, s.start.minute), (s.end.hour, s.end.minute)) for s in shifts]
+
+
+def test_restriction_windows_follow_the_same_two_rules():
+    # A window from 02:30 to 04:00 opens at the jump on the day 02:30 is skipped (07:00
+    # UTC) and closes at 04:00 EDT.
+    assert _windows_on(date(2026, 3, 8), time(2, 30), timedelta(minutes=90)) == [((7, 0), (8, 0))]
+    # One from 01:15 for an hour opens the first time the clock shows 01:15 (EDT) and
+    # closes when it shows 02:15 (EST): two hours that night.
+    assert _windows_on(date(2026, 11, 1), time(1, 15), timedelta(hours=1)) == [((5, 15), (7, 15))]
 
 
 def test_a_rotation_written_at_a_skipped_time_keeps_its_time_of_day():
