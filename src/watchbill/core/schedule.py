@@ -24,13 +24,14 @@ instant the clock reaches it":
   the first time the clock shows it. The turn that holds the repeated hour is an hour
   longer; nothing happens at the second 01:30.
 
-GoAlert settles hourly rotations the same way. Everything here is pure: instants are
-aware datetimes, intervals are half-open.
+GoAlert made the same choice for its hourly rotations. Everything here is pure: instants
+are aware datetimes, intervals are half-open.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -139,8 +140,9 @@ def wall_instant(wall: datetime, tz: ZoneInfo) -> datetime:
     """The first instant at which the clock of `tz` reaches the wall-clock time `wall`:
     its only instant, the first of two in a repeated hour, or the jump over a skipped one
     (the module's two daylight-saving rules)."""
-    first = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)  # the earlier of two
-    if _wall(first, tz) == wall:
+    written = wall.replace(tzinfo=tz, fold=0)  # the earlier of two
+    first = written.astimezone(UTC)
+    if first.astimezone(tz).utcoffset() == written.utcoffset():  # the clock shows it
         return first
     # Skipped: with the offset from after the jump the time reads as an instant before
     # it, with the offset from before as one after it; the jump lies between.
@@ -167,6 +169,26 @@ class _Turns:
 
     def boundary(self, k: int) -> datetime:
         return wall_instant(self.anchor_wall + k * self.step, self.tz)
+
+    def ends(self, k: int) -> Iterator[datetime]:
+        """boundary(k + 1), boundary(k + 2), ...: when turn k and each next one end. While
+        the clock keeps its offset, each is one turn after the last, checked with one
+        conversion instead of found with two (a year of hourly turns is 8,760 of them)."""
+        while True:
+            end = self.boundary(k + 1)
+            yield end
+            k += 1
+            local = end.astimezone(self.tz)
+            # A jump reads later than written: step on only from a boundary that does not.
+            stepping = local.replace(tzinfo=None) == self.anchor_wall + k * self.step
+            while stepping:
+                following = (end + self.step).astimezone(self.tz)
+                # The same offset, and the first time the clock shows that reading.
+                if following.fold or following.utcoffset() != local.utcoffset():
+                    break
+                end, local = end + self.step, following
+                yield end
+                k += 1
 
     def index(self, t: datetime) -> int:
         """The turn that contains instant t (never a turn that gets no time)."""
@@ -268,12 +290,14 @@ def layer_shifts(layer: Layer, time_zone: str, t1: datetime, t2: datetime) -> li
     for lo, hi in _allowed(layer, tz, t1, t2):
         k = turns.index(lo)
         start = lo
-        while start < hi:
-            end = min(turns.boundary(k + 1), hi)
+        for boundary in turns.ends(k):
+            end = min(boundary, hi)
             if end > start:  # a turn whose handoffs the clock skipped gets no time
                 shifts.append(Shift(turns.user(k), start, end, layer.name))
             start = end
             k += 1
+            if start >= hi:
+                break
     return shifts
 
 
