@@ -16,6 +16,9 @@ schedule. Then it times:
     oncall_now_core     the pure core alone: on_call_at over 1,000 parsed schedules
     year_5_layers       core final_shifts for one year of a 5-layer schedule with
                         restrictions and 50 overrides (target ≤ 50 ms)
+    year_sub_day        core layer_shifts for one year of five layers with turns of 1,
+                        2, 8 and 12 hours and a day, counted on New York's wall clock
+                        (informational: 15,333 shifts, both DST changes)
 
 Prints one JSON line per figure: wall-clock p50/p99 in ms and CPU p50 (process time:
 what one dedicated core would take; it does not grow when other processes compete for
@@ -156,6 +159,13 @@ def year_schedule() -> core.Schedule:
     return core.Schedule(tz, layers, overrides)
 
 
+def sub_day_layers() -> tuple[core.Layer, ...]:
+    start = datetime(2025, 1, 6, 9, tzinfo=UTC)
+    return tuple(
+        core.Layer(f"h{hours}", ("a", "b", "c"), start, hours * 3600) for hours in (1, 2, 8, 12, 24)
+    )
+
+
 def measure(url: str, runs: int) -> None:
     migrations().upgrade(url)
     db = Database(url, pool_size=4)
@@ -222,6 +232,12 @@ def main() -> None:
         target_ms=50,
         shifts=len(shifts),
     )
+    layers = sub_day_layers()
+
+    def sub_day() -> list[core.Shift]:
+        return [s for layer in layers for s in core.layer_shifts(layer, "America/New_York", y0, y1)]
+
+    emit("year_sub_day", timed(sub_day, args.runs), shifts=len(sub_day()))
     for pg in targets:
         with scratch_database(pg) as url:
             measure(url, args.runs)

@@ -19,6 +19,16 @@ def ok(response: Any, status: int = 200) -> Any:
     return response.json() if response.content else None
 
 
+def override(
+    client: TestClient, headers: dict[str, str], user: str, start: str, end: str
+) -> dict[str, Any]:
+    """Put `user` on call on `primary` from start to end (ISO instants); must succeed."""
+    body = {"user": user, "start": start, "end": end}
+    return ok(  # type: ignore[no-any-return]
+        client.post("/api/v1/schedules/primary/overrides", json=body, headers=headers), 201
+    )
+
+
 def primary(**changes: Any) -> dict[str, Any]:
     """Ann and Bob a week each from Monday 2 March 2026 09:00 Berlin; Cy covers the
     nights (20:00-06:00 Berlin) on a layer above them."""

@@ -189,6 +189,40 @@ def test_overrides_and_feed(wb: Invoke, applied: Path, tmp_path: Path) -> None:
     assert code == 1
 
 
+def test_the_operator_records_a_past_swap_marked_everywhere(wb: Invoke, applied: Path) -> None:
+    # The command line acts as the owner, who may write a past swap down (the real clock
+    # is past March 2026): on 3 March dee covered ann from 10:00 to 13:00 Berlin.
+    code, out, err = wb(
+        "oncall",
+        "override",
+        "-s",
+        "primary",
+        "-u",
+        "dee",
+        "--from",
+        "2026-03-03T10:00:00+01:00",
+        "--to",
+        "+3h",
+    )
+    assert code == 0, err
+    assert out.rstrip().endswith("to Tue 2026-03-03 13:00 CET (entered after the fact)")
+    day = ("--from", "2026-03-03", "--to", "+1d")
+    code, out, _ = wb("oncall", "overrides", "-s", "primary", *day)
+    assert code == 0 and "ENTERED" in out and "after the fact" in out
+    code, out, _ = wb("oncall", "overrides", "-s", "primary", *day, "--json")
+    assert [(o["user"], o["enteredAfterTheFact"]) for o in json.loads(out)] == [("dee", True)]
+    code, out, _ = wb("oncall", "shifts", "-s", "primary", *day)
+    assert "override (entered after the fact)" in out
+    code, out, _ = wb("oncall", "shifts", "-s", "primary", *day, "--json")
+    assert [(s["user"], s["source"], s["enteredAfterTheFact"]) for s in json.loads(out)] == [
+        ("cy", "nights", False),
+        ("ann", "week", False),
+        ("dee", "override", True),
+        ("ann", "week", False),
+        ("cy", "nights", False),
+    ]
+
+
 def test_recipes_print_yaml_that_applies(wb: Invoke, applied: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "sun.yaml"
     code, _, err = wb(

@@ -11,7 +11,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from tests.conftest import OWNER
-from tests.schedules.helpers import ok
+from tests.schedules.helpers import ok, override
 from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
 from watchbill.audit.models import AuditEvent
@@ -39,14 +39,10 @@ def _events(client: TestClient, url: str) -> list[tuple[str, datetime, datetime]
 def test_schedule_feed_lists_final_shifts_and_rotates(
     org: TestClient, admin: Headers, responder: Headers, db: Database, clock: FakeClock
 ) -> None:
-    ok(
-        org.post(
-            "/api/v1/schedules/primary/overrides",
-            json={"user": "dee", "start": "2026-03-03T10:00:00Z", "end": "2026-03-03T12:00:00Z"},
-            headers=responder,
-        ),
-        201,
-    )
+    override(org, responder, "dee", "2026-03-03T10:00:00Z", "2026-03-03T12:00:00Z")
+    # The next afternoon an admin writes down that bob took half an hour of ann's day.
+    clock.set(datetime(2026, 3, 3, 15, tzinfo=UTC))
+    override(org, admin, "bob", "2026-03-03T13:00:00Z", "2026-03-03T13:30:00Z")
     assert org.post("/api/v1/schedules/primary/calendar-feed", headers=responder).status_code == 403
     made = ok(org.post("/api/v1/schedules/primary/calendar-feed", headers=admin))
     assert made["url"].startswith("http://127.0.0.1:8080/ical/wbcal_")
@@ -58,6 +54,11 @@ def test_schedule_feed_lists_final_shifts_and_rotates(
         "On call: dee (override)",
         datetime(2026, 3, 3, 10, tzinfo=UTC),
         datetime(2026, 3, 3, 12, tzinfo=UTC),
+    ) in events
+    assert (
+        "On call: bob (override, entered after the fact)",
+        datetime(2026, 3, 3, 13, tzinfo=UTC),
+        datetime(2026, 3, 3, 13, 30, tzinfo=UTC),
     ) in events
     assert (
         "On call: cy",

@@ -4,12 +4,13 @@ overrides through the form (CSRF, roles), feeds, and escaping."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.schedules.helpers import ok
+from tests.schedules.helpers import ok, override
 from tests.security.helpers import login, make_user, page_csrf
 from watchbill.access import Role
 from watchbill.adapters.db.engine import Database
@@ -59,14 +60,7 @@ def test_schedule_page_draws_the_timeline(
     org: TestClient, admin: dict[str, str], db: Database, clock: FakeClock
 ) -> None:
     ok(org.patch("/api/v1/schedules/primary", json={"description": EVIL}, headers=admin))
-    ok(
-        org.post(
-            "/api/v1/schedules/primary/overrides",
-            json={"user": "dee", "start": "2026-03-03T10:00:00Z", "end": "2026-03-03T12:00:00Z"},
-            headers=admin,
-        ),
-        201,
-    )
+    override(org, admin, "dee", "2026-03-03T10:00:00Z", "2026-03-03T12:00:00Z")
     _sign_in(org, db, clock, Role.VIEWER)
     page = org.get("/oncall/schedules/primary", params={"start": "2026-03-02", "days": 7})
     assert page.status_code == 200
@@ -142,3 +136,39 @@ def test_viewers_cannot_override_and_admins_get_a_feed(
     csrf = page_csrf(org, "/oncall")
     made = org.post("/oncall/schedules/primary/feed", data={"csrf": csrf})
     assert made.status_code == 200 and "/ical/wbcal_" in made.text
+
+
+def test_admins_record_a_past_swap_on_the_page_and_it_shows_as_such(
+    org: TestClient, db: Database, clock: FakeClock
+) -> None:
+    clock.set(datetime(2026, 3, 6, 12, tzinfo=UTC))
+    swap = {"user": "dee", "start": "2026-03-03T10:00", "end": "2026-03-03T13:00"}
+    _sign_in(org, db, clock, Role.RESPONDER)
+    page = org.get("/oncall/schedules/primary")
+    assert "a past swap is recorded by an admin" in page.text
+    csrf = page_csrf(org, "/oncall/schedules/primary")
+    refused = org.post("/oncall/schedules/primary/overrides", data={**swap, "csrf": csrf})
+    assert refused.status_code == 403 and "only admins record one" in refused.text
+    with db.read() as session:
+        assert session.scalars(select(ScheduleOverride)).all() == []
+
+    org.cookies.clear()
+    name = _sign_in(org, db, clock, Role.ADMIN)
+    page = org.get("/oncall/schedules/primary")
+    assert "you may also record a past swap" in page.text
+    csrf = page_csrf(org, "/oncall/schedules/primary")
+    done = org.post(
+        "/oncall/schedules/primary/overrides", data={**swap, "csrf": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    with db.read() as session:
+        (row,) = session.scalars(select(ScheduleOverride)).all()
+        assert row.after_the_fact and row.created_by == f"user:{name}"
+    # Not upcoming, so listed only where the view shows its day.
+    assert f"override-{row.id}" not in org.get("/oncall/schedules/primary").text
+    page = org.get("/oncall/schedules/primary", params={"start": "2026-03-03", "days": 1})
+    listed = re.search(rf'<tr id="override-{row.id}">.*?</tr>', page.text, re.S)
+    assert listed and "entered after the fact" in listed[0] and "Fri 2026-03-06 13:00" in listed[0]
+    final = re.search(r'<table id="final-shifts">.*?</table>', page.text, re.S)
+    assert final and final[0].count("entered after the fact") == 1
+    assert 'tl-late" style=' in page.text and "13:00 CET (entered after the fact)" in page.text

@@ -6,24 +6,39 @@ at a virtual start that may lie before the layer starts; restrictions limit a la
 daily or weekly windows; higher layers win where they have someone; overrides win over
 everything.
 
-Time zones: turns whose length is a whole number of days are counted on the wall clock
-of the schedule's zone, so a 09:00 handoff stays at 09:00 across daylight-saving changes
-(that day's turn is an hour longer or shorter, never a gap or a double). Shorter turns
-are counted in elapsed seconds. Restriction windows are wall-clock windows too.
+Time zones: people read handoffs as times on a clock ("08:00 and 20:00"), so every turn,
+whatever its length, is counted on the wall clock of the schedule's zone: turn k begins
+when the clock shows the rotation start plus k turns. A 12-hour rotation handing off at
+08:00 and 20:00 does so all year, and a 2-hour rotation started on an even hour hands
+off on even hours. The turn that spans a daylight-saving change is therefore as much
+shorter or longer as the change (an hour, usually); there is never a gap or a double.
+Restriction windows open and close on the same wall clock. Two rules settle the
+wall-clock times a change makes odd; both say "a wall-clock time happens at the first
+instant the clock reaches it":
 
-Everything here is pure: instants are aware datetimes, intervals are half-open.
+- A time the clock skips (02:30, when clocks jump from 02:00 to 03:00) happens at the
+  jump: that handoff, or that window's opening or closing, is at 03:00. When two
+  handoffs fall in one skipped hour (turns of an hour), the turn between them gets no
+  time: its member is skipped that once, and the rotation goes on in order.
+- A time the clock shows twice (01:30, when clocks go back from 02:00 to 01:00) happens
+  the first time the clock shows it. The turn that holds the repeated hour is an hour
+  longer; nothing happens at the second 01:30.
+
+GoAlert made the same choice for its hourly rotations. Everything here is pure: instants
+are aware datetimes, intervals are half-open.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-DAY = 86_400
 OVERRIDE = "override"
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +63,11 @@ class Restriction:
 
 @dataclass(frozen=True, slots=True)
 class Layer:
+    """One rotation. Turn 0 begins at `virtual_start` (default `start`); `rotation_wall`
+    is that moment as written on the schedule's clock, for a rotation start given as a
+    date and time of day: "02:30" on the day the clock skips 02:30 still means 02:30 on
+    every other day (by default the clock's reading of `virtual_start`)."""
+
     name: str
     users: tuple[str, ...]
     start: datetime
@@ -55,6 +75,7 @@ class Layer:
     virtual_start: datetime | None = None
     end: datetime | None = None
     restrictions: tuple[Restriction, ...] = ()
+    rotation_wall: datetime | None = None
 
     def __post_init__(self) -> None:
         if not self.users:
@@ -66,21 +87,24 @@ class Layer:
                 raise ValueError("schedule instants must be aware datetimes")
         if self.end is not None and self.end <= self.start:
             raise ValueError(f"layer {self.name!r} ends before it starts")
+        if self.rotation_wall is not None and self.rotation_wall.tzinfo is not None:
+            raise ValueError("rotation_wall is a wall-clock time, without a zone")
 
     @property
     def anchor(self) -> datetime:
         return self.virtual_start or self.start
 
-    @property
-    def wall_clock(self) -> bool:
-        return self.turn_seconds % DAY == 0
-
 
 @dataclass(frozen=True, slots=True)
 class Override:
+    """Someone on call from start to end over every layer. `after_the_fact` marks one
+    entered once its time had begun (a past swap recorded later), so that reports and
+    calendars can say which hours were written down afterwards."""
+
     user: str
     start: datetime
     end: datetime
+    after_the_fact: bool = False
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
@@ -100,6 +124,7 @@ class Shift:
     start: datetime
     end: datetime
     source: str = field(default="", compare=False)
+    after_the_fact: bool = field(default=False, compare=False)
 
 
 @lru_cache(maxsize=512)
@@ -111,32 +136,63 @@ def _wall(instant: datetime, tz: ZoneInfo) -> datetime:
     return instant.astimezone(tz).replace(tzinfo=None)
 
 
-def _instant(wall: datetime, tz: ZoneInfo) -> datetime:
-    """The instant of a wall-clock time; in a spring-forward gap, the time after it."""
-    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+def wall_instant(wall: datetime, tz: ZoneInfo) -> datetime:
+    """The first instant at which the clock of `tz` reaches the wall-clock time `wall`:
+    its only instant, the first of two in a repeated hour, or the jump over a skipped one
+    (the module's two daylight-saving rules)."""
+    written = wall.replace(tzinfo=tz, fold=0)  # the earlier of two
+    first = written.astimezone(UTC)
+    if first.astimezone(tz).utcoffset() == written.utcoffset():  # the clock shows it
+        return first
+    # Skipped: with the offset from after the jump the time reads as an instant before
+    # it, with the offset from before as one after it; the jump lies between.
+    before = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    after = first
+    while after - before > _TICK:
+        middle = before + (after - before) // 2
+        if _wall(middle, tz) >= wall:
+            after = middle
+        else:
+            before = middle
+    return after
 
 
 class _Turns:
-    """Turn boundaries of one layer: boundary(k) is when turn k begins."""
+    """Turn boundaries of one layer: boundary(k) is when turn k begins, the first
+    instant the schedule's clock reaches the rotation start plus k turns."""
 
     def __init__(self, layer: Layer, tz: ZoneInfo) -> None:
         self.layer = layer
         self.tz = tz
         self.step = timedelta(seconds=layer.turn_seconds)
-        self.anchor_utc = layer.anchor.astimezone(UTC)
-        self.anchor_wall = _wall(layer.anchor, tz)
+        self.anchor_wall = layer.rotation_wall or _wall(layer.anchor, tz)
 
     def boundary(self, k: int) -> datetime:
-        if self.layer.wall_clock:
-            return _instant(self.anchor_wall + k * self.step, self.tz)
-        return self.anchor_utc + k * self.step
+        return wall_instant(self.anchor_wall + k * self.step, self.tz)
+
+    def ends(self, k: int) -> Iterator[datetime]:
+        """boundary(k + 1), boundary(k + 2), ...: when turn k and each next one end. While
+        the clock keeps its offset, each is one turn after the last, checked with one
+        conversion instead of found with two (a year of hourly turns is 8,760 of them)."""
+        while True:
+            end = self.boundary(k + 1)
+            yield end
+            k += 1
+            local = end.astimezone(self.tz)
+            # A jump reads later than written: step on only from a boundary that does not.
+            stepping = local.replace(tzinfo=None) == self.anchor_wall + k * self.step
+            while stepping:
+                following = (end + self.step).astimezone(self.tz)
+                # The same offset, and the first time the clock shows that reading.
+                if following.fold or following.utcoffset() != local.utcoffset():
+                    break
+                end, local = end + self.step, following
+                yield end
+                k += 1
 
     def index(self, t: datetime) -> int:
-        """The turn that contains instant t."""
-        if self.layer.wall_clock:
-            k = (_wall(t, self.tz) - self.anchor_wall) // self.step
-        else:
-            k = (t - self.anchor_utc) // self.step
+        """The turn that contains instant t (never a turn that gets no time)."""
+        k = (_wall(t, self.tz) - self.anchor_wall) // self.step
         while self.boundary(k + 1) <= t:
             k += 1
         while self.boundary(k) > t:
@@ -152,7 +208,7 @@ def _window(restriction: Restriction, tz: ZoneInfo, day: date) -> tuple[datetime
     """The instants of the window that opens on wall-clock `day` (cached: schedules share
     restrictions, and "who is on call now" asks about the same few days over and over)."""
     start_wall = datetime.combine(day, restriction.start_time)
-    return _instant(start_wall, tz), _instant(start_wall + restriction.duration, tz)
+    return wall_instant(start_wall, tz), wall_instant(start_wall + restriction.duration, tz)
 
 
 def _opening_days(restriction: Restriction, first: date, last: date) -> list[date]:
@@ -234,11 +290,14 @@ def layer_shifts(layer: Layer, time_zone: str, t1: datetime, t2: datetime) -> li
     for lo, hi in _allowed(layer, tz, t1, t2):
         k = turns.index(lo)
         start = lo
-        while start < hi:
-            end = min(turns.boundary(k + 1), hi)
-            shifts.append(Shift(turns.user(k), start, end, layer.name))
+        for boundary in turns.ends(k):
+            end = min(boundary, hi)
+            if end > start:  # a turn whose handoffs the clock skipped gets no time
+                shifts.append(Shift(turns.user(k), start, end, layer.name))
             start = end
             k += 1
+            if start >= hi:
+                break
     return shifts
 
 
@@ -255,24 +314,32 @@ def _subtract(shifts: list[Shift], covered: list[tuple[datetime, datetime]]) -> 
             c_start, c_end = covered[i]
             if c_end > cursor:
                 if c_start > cursor:
-                    out.append(Shift(s.user, cursor, min(c_start, s.end), s.source))
+                    out.append(
+                        Shift(s.user, cursor, min(c_start, s.end), s.source, s.after_the_fact)
+                    )
                 cursor = max(cursor, c_end)
             if cursor >= s.end:
                 break
             i += 1
         if cursor < s.end:
-            out.append(Shift(s.user, cursor, s.end, s.source))
+            out.append(Shift(s.user, cursor, s.end, s.source, s.after_the_fact))
     return out
 
 
 def final_shifts(schedule: Schedule, t1: datetime, t2: datetime) -> list[Shift]:
     """Who is on call across [t1, t2): disjoint shifts in time order, adjacent shifts of
-    the same person from the same source merged."""
+    the same person from the same source (and equally marked) merged."""
     t1, t2 = t1.astimezone(UTC), t2.astimezone(UTC)
     if t2 <= t1:
         return []
     result: list[Shift] = [
-        Shift(o.user, max(o.start.astimezone(UTC), t1), min(o.end.astimezone(UTC), t2), OVERRIDE)
+        Shift(
+            o.user,
+            max(o.start.astimezone(UTC), t1),
+            min(o.end.astimezone(UTC), t2),
+            OVERRIDE,
+            o.after_the_fact,
+        )
         for o in schedule.overrides
         if o.start < t2 and o.end > t1
     ]
@@ -296,8 +363,15 @@ def _flatten_overrides(overrides: list[Shift]) -> list[Shift]:
 def _merge(shifts: list[Shift]) -> list[Shift]:
     out: list[Shift] = []
     for s in shifts:
-        if out and out[-1].end == s.start and out[-1].user == s.user and out[-1].source == s.source:
-            out[-1] = Shift(s.user, out[-1].start, s.end, s.source)
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.end == s.start
+            and last.user == s.user
+            and last.source == s.source
+            and last.after_the_fact == s.after_the_fact
+        ):
+            out[-1] = Shift(s.user, last.start, s.end, s.source, s.after_the_fact)
         else:
             out.append(s)
     return out

@@ -1,5 +1,5 @@
 """Escalation policies as a resource: API routes, CLI commands and YAML documents of kind
-`EscalationPolicy` follow from this description (see watchbill.kinds)."""
+`EscalationPolicy` follow from this description (see the slice's declaration)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Routing rules as a resource: API routes, CLI commands and YAML documents of kind
-`RoutingRule` follow from this description (see watchbill.kinds)."""
+`RoutingRule` follow from this description (see the slice's declaration)."""
 
 from __future__ import annotations
 

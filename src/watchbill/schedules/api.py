@@ -83,9 +83,7 @@ def shifts(ctx: ReadCtx, name: PathName, start: From = None, end: To = None) -> 
         "timeZone": row.time_zone,
         "from": begin,
         "to": finish,
-        "items": [
-            {"user": s.user, "start": s.start, "end": s.end, "source": s.source} for s in found
-        ],
+        "items": [service.shift_view(s) for s in found],
     }
 
 
@@ -123,7 +121,8 @@ def list_overrides(
     "/schedules/{name}/overrides",
     status_code=201,
     response_model=OverrideOut,
-    summary="Put someone on call from start to end, over every layer (responders and up)",
+    summary="Put someone on call from start to end, over every layer (responders and up; "
+    "a start in the past, admins only)",
 )
 def add_override(name: PathName, body: OverrideIn, principal: Responder, rt: Rt) -> dict[str, Any]:
     with rt.write(principal) as ctx:

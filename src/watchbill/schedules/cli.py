@@ -41,6 +41,7 @@ app.add_typer(recipe_app, name="recipe")
 
 ScheduleOpt = Annotated[str, typer.Option("--schedule", "-s", help="the schedule's name")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON instead of a table")]
+AFTER_THE_FACT = " (entered after the fact)"
 _RELATIVE = re.compile(r"^\+(\d{1,6})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -139,12 +140,7 @@ def shifts_cmd(
     """The final schedule from --from to --to: who is on call when."""
     zone, found = _over_range(schedule, start, end, service.final_shifts)
     if as_json:
-        print_json(
-            [
-                {"user": s.user, "start": _iso(s.start), "end": _iso(s.end), "source": s.source}
-                for s in found
-            ]
-        )
+        print_json([{k: _iso(v) for k, v in service.shift_view(s).items()} for s in found])
         return
     print_table(
         [
@@ -152,7 +148,7 @@ def shifts_cmd(
                 "user": s.user,
                 "from": _local(s.start, zone),
                 "to": _local(s.end, zone),
-                "source": s.source,
+                "source": s.source + (AFTER_THE_FACT if s.after_the_fact else ""),
             }
             for s in found
         ],
@@ -279,7 +275,8 @@ def override_cmd(
     start: Annotated[str, typer.Option("--from", help="now, a date, ISO instant")],
     end: Annotated[str, typer.Option("--to", help="ISO instant, a date, or +8h")],
 ) -> None:
-    """Put USER on call on SCHEDULE from --from to --to, over every layer."""
+    """Put USER on call on SCHEDULE from --from to --to, over every layer. A --from in
+    the past records a past swap, marked as entered after the fact."""
     with write_ctx() as ctx:
         check_name(schedule, "--schedule")
         zone = service.get_schedule(ctx.session, schedule).time_zone
@@ -289,10 +286,10 @@ def override_cmd(
         except ValidationError as exc:
             raise invalid_from(exc) from exc
         made = service.add_override(ctx, schedule, body)
-        ident = made.id
+        ident, late = made.id, made.after_the_fact
     typer.echo(
         f"override {ident}: {user} on call on {schedule} "
-        f"from {_local(begin, zone)} to {_local(finish, zone)}"
+        f"from {_local(begin, zone)} to {_local(finish, zone)}" + (AFTER_THE_FACT if late else "")
     )
 
 
@@ -316,8 +313,16 @@ def overrides_cmd(
         print_json([{k: _iso(v) for k, v in i.items()} for i in items])
         return
     print_table(
-        [{**i, "start": _local(i["start"], zone), "end": _local(i["end"], zone)} for i in items],
-        ["id", "user", "start", "end", "createdBy"],
+        [
+            {
+                **i,
+                "start": _local(i["start"], zone),
+                "end": _local(i["end"], zone),
+                "entered": "after the fact" if i["enteredAfterTheFact"] else "",
+            }
+            for i in items
+        ],
+        ["id", "user", "start", "end", "createdBy", "entered"],
     )
 
 

@@ -12,10 +12,11 @@ from watchbill.schedules.schemas import WEEKDAYS, LayerSpec, RestrictionSpec, Sc
 
 
 def _instant(value: datetime | date, tz: ZoneInfo, at: time) -> datetime:
-    """A spec instant: as given, or a date meaning `at` on that day in the zone."""
+    """A spec instant: as given, or a date meaning `at` on that day in the zone (when the
+    clock skips `at` that day, the jump; when it shows it twice, the first time)."""
     if isinstance(value, datetime):
         return value.astimezone(UTC)
-    return datetime.combine(value, at).replace(tzinfo=tz).astimezone(UTC)
+    return core.wall_instant(datetime.combine(value, at), tz)
 
 
 def _restriction(spec: RestrictionSpec) -> core.Restriction:
@@ -58,6 +59,12 @@ def compile_layer(spec: LayerSpec, tz: ZoneInfo, loc: str) -> core.Layer:
         virtual_start=anchor,
         end=end,
         restrictions=tuple(_restriction(r) for r in spec.restrictions),
+        # A date keeps its time of day even on a day the clock skips it.
+        rotation_wall=(
+            None
+            if isinstance(spec.rotation_start, datetime)
+            else datetime.combine(spec.rotation_start, at)
+        ),
     )
 
 

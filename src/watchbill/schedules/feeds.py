@@ -134,9 +134,10 @@ def _calendar(
         event.add("dtstart", shift.start)
         event.add("dtend", shift.end)
         who = f"{schedule}" if per_user else shift.user
-        via = " (override)" if shift.source == core.OVERRIDE else ""
+        late = ", entered after the fact" if shift.after_the_fact else ""
+        via = f" (override{late})" if shift.source == core.OVERRIDE else ""
         event.add("summary", f"On call: {who}{via}")
-        event.add("description", f"Schedule {schedule}, {shift.source}: {shift.user}")
+        event.add("description", f"Schedule {schedule}, {shift.source}{late}: {shift.user}")
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
     return bytes(cal.to_ical())

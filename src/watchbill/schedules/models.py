@@ -46,7 +46,9 @@ class Schedule(Base):
 
 
 class ScheduleOverride(Base):
-    """Someone takes the schedule from `starts_at` to `ends_at`, over every layer."""
+    """Someone takes the schedule from `starts_at` to `ends_at`, over every layer.
+    `after_the_fact` marks one entered once its time had begun: a past swap written down
+    later by an admin, kept apart so that on-call hours built on it can be told apart."""
 
     __tablename__ = "schedule_overrides"
     __table_args__ = (
@@ -62,6 +64,7 @@ class ScheduleOverride(Base):
     ends_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
+    after_the_fact: Mapped[bool] = mapped_column(default=False)
 
     user: Mapped[User] = relationship()
 

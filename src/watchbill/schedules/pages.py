@@ -47,6 +47,7 @@ class Bar:
     width: float
     hue: int
     override: bool
+    after_the_fact: bool
 
 
 def _bars(shifts: list[core.Shift], start: datetime, end: datetime) -> list[Bar]:
@@ -60,6 +61,7 @@ def _bars(shifts: list[core.Shift], start: datetime, end: datetime) -> list[Bar]
             width=round((s.end - s.start).total_seconds() / span * 100, 3),
             hue=hue(s.user),
             override=s.source == core.OVERRIDE,
+            after_the_fact=s.after_the_fact,
         )
         for s in shifts
     ]
@@ -146,7 +148,12 @@ def schedule_page(
         begin = _local_day(start, tz, now)
         end = begin + timedelta(days=days)
         view = service.timeline(pu.session, row, begin, end)
-        overrides = service.list_overrides(pu.session, name, now, now + timedelta(days=366))
+        # Those in view (past swaps recorded later among them) and all upcoming ones.
+        shown = {
+            o.id: o
+            for o in service.list_overrides(pu.session, name, begin, end)
+            + service.list_overrides(pu.session, name, now, now + timedelta(days=366))
+        }
     except WatchbillError as exc:
         return _error(request, pu, exc)
     ticks = []
@@ -186,7 +193,10 @@ def schedule_page(
         start=first_day,
         earlier=first_day - timedelta(days=days),
         later=first_day + timedelta(days=days),
-        overrides=[service.override_view(o, name) for o in overrides],
+        overrides=[
+            service.override_view(o, name)
+            for o in sorted(shown.values(), key=lambda o: (o.starts_at, o.id))
+        ],
         users=users,
         can_override=pu.principal.can(Role.RESPONDER),
         is_admin=pu.principal.can(Role.ADMIN),

@@ -1,5 +1,5 @@
 """Schedules as a resource: API routes, CLI commands and YAML documents of kind
-`Schedule` follow from this description (see watchbill.kinds). Overrides are not part
+`Schedule` follow from this description (see the slice's declaration). Overrides are not part
 of the spec: they change daily and are managed through their own routes."""
 
 from __future__ import annotations

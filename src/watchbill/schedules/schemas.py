@@ -270,11 +270,17 @@ class ScheduleSpec(CamelModel):
 # ---------------------------------------------------------------- answers
 
 
+AFTER_THE_FACT = (
+    "true for an override entered once its time had begun: a past swap an admin recorded later"
+)
+
+
 class ShiftOut(CamelModel):
     user: str
     start: datetime
     end: datetime
     source: str = Field(description="the layer's name, or 'override'")
+    entered_after_the_fact: bool = Field(default=False, description=AFTER_THE_FACT)
 
 
 class ShiftsOut(CamelModel):
@@ -314,6 +320,9 @@ class OnCallPage(CamelModel):
 
 
 class OverrideIn(CamelModel):
+    """Someone on call from start to end. A start in the past (beyond five minutes) is a
+    past swap: admins only, marked as entered after the fact."""
+
     user: Name
     start: Moment
     end: Moment
@@ -335,6 +344,7 @@ class OverrideOut(CamelModel):
     end: datetime
     created_by: str
     created_at: datetime
+    entered_after_the_fact: bool = Field(description=AFTER_THE_FACT)
 
 
 class OverridePage(CamelModel):

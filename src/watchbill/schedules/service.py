@@ -1,7 +1,12 @@
 """Who is on call, the final schedule, coverage gaps, and overrides: load the schedule,
 ask the pure core, answer. Parsed schedules are cached per process by (id, revision), so
 "who is on call now" across a thousand schedules costs two queries and the core's
-arithmetic; overrides are always read fresh."""
+arithmetic; overrides are always read fresh.
+
+The past is the admins' record: on-call hours for pay and health are read from it, so
+an override that starts before it is entered (beyond a few minutes' grace for "from
+now" typed on a form) is a past swap written down later. Only admins may enter one,
+and it stays marked `after_the_fact` wherever it shows."""
 
 from __future__ import annotations
 
@@ -20,13 +25,14 @@ from watchbill.audit.service import record
 from watchbill.catalog.models import Team
 from watchbill.context import Ctx
 from watchbill.core import schedule as core
-from watchbill.errors import FieldError, Forbidden, Invalid, NotFound
+from watchbill.errors import FieldError, Forbidden, Invalid, NotFound, WatchbillError
 from watchbill.schedules.compile import compile_schedule
 from watchbill.schedules.models import Schedule, ScheduleOverride
 from watchbill.schedules.schemas import OverrideIn, ScheduleSpec
 from watchbill.users.models import User
 
 MAX_RANGE = timedelta(days=366)
+PAST_GRACE = timedelta(minutes=5)
 UNTIL_HORIZON = timedelta(days=90)
 _CACHE_MAX = 20_000
 _cache: dict[int, tuple[str, core.Schedule]] = {}
@@ -77,6 +83,7 @@ def _overrides(
             User.name,
             ScheduleOverride.starts_at,
             ScheduleOverride.ends_at,
+            ScheduleOverride.after_the_fact,
         )
         .join(User, User.id == ScheduleOverride.user_id)
         .where(ScheduleOverride.ends_at > start, ScheduleOverride.starts_at < end)
@@ -85,8 +92,8 @@ def _overrides(
     if schedule_id is not None:
         stmt = stmt.where(ScheduleOverride.schedule_id == schedule_id)
     found: dict[int, list[core.Override]] = defaultdict(list)
-    for sid, user, starts, ends in session.execute(stmt):
-        found[sid].append(core.Override(user, starts, ends))
+    for sid, user, starts, ends, late in session.execute(stmt):
+        found[sid].append(core.Override(user, starts, ends, late))
     return {sid: tuple(items) for sid, items in found.items()}
 
 
@@ -205,7 +212,9 @@ def timeline(session: Session, row: Schedule, start: datetime, end: datetime) ->
             for layer in reversed(sched.layers)
         ],
         overrides=[
-            core.Shift(o.user, max(o.start, start), min(o.end, end), core.OVERRIDE)
+            core.Shift(
+                o.user, max(o.start, start), min(o.end, end), core.OVERRIDE, o.after_the_fact
+            )
             for o in sched.overrides
         ],
         final=final,
@@ -236,6 +245,16 @@ def user_shifts(
     return sorted(found, key=lambda item: (item[1].start, item[0]))
 
 
+def shift_view(s: core.Shift) -> dict[str, Any]:
+    return {
+        "user": s.user,
+        "start": s.start,
+        "end": s.end,
+        "source": s.source,
+        "enteredAfterTheFact": s.after_the_fact,
+    }
+
+
 # ---------------------------------------------------------------- overrides
 
 
@@ -248,6 +267,7 @@ def override_view(o: ScheduleOverride, schedule: str) -> dict[str, Any]:
         "end": o.ends_at,
         "createdBy": o.created_by,
         "createdAt": o.created_at,
+        "enteredAfterTheFact": o.after_the_fact,
     }
 
 
@@ -263,14 +283,22 @@ def _require_responder(ctx: Ctx) -> None:
 
 def add_override(ctx: Ctx, schedule_name: str, body: OverrideIn) -> ScheduleOverride:
     """Someone takes the schedule from start to end. Responders may override for anyone,
-    as in PagerDuty: covering for a colleague is the everyday case."""
+    as in PagerDuty: covering for a colleague is the everyday case. An override that
+    starts in the past is entered after the fact: admins only, and marked."""
     _require_responder(ctx)
     row = get_schedule(ctx.session, schedule_name)
     user = ctx.session.scalar(select(User).where(User.name == body.user))
     if user is None:
         raise Invalid("unknown user", [FieldError("user", f"user {body.user!r} does not exist")])
-    if body.end <= ctx.now():
-        raise Invalid("override in the past", [FieldError("end", "must be in the future")])
+    after_the_fact = body.start < ctx.now() - PAST_GRACE
+    if after_the_fact and not ctx.principal.can(Role.ADMIN):
+        raise WatchbillError(
+            "an override that starts in the past rewrites who was on call: only admins "
+            "record one (it is marked as entered after the fact)",
+            status=403,
+            title="Forbidden",
+            errors=[FieldError("start", "must not be in the past (admins only)")],
+        )
     override = ScheduleOverride(
         schedule_id=row.id,
         user=user,
@@ -278,6 +306,7 @@ def add_override(ctx: Ctx, schedule_name: str, body: OverrideIn) -> ScheduleOver
         ends_at=body.end,
         created_by=ctx.principal.label,
         created_at=ctx.now(),
+        after_the_fact=after_the_fact,
     )
     ctx.session.add(override)
     ctx.session.flush()
