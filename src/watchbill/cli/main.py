@@ -17,6 +17,7 @@ from watchbill import __version__
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.migrate import current_revision, head_revision, upgrade
 from watchbill.alerts import cli as alerts_cli
+from watchbill.audit import cli as audit_cli
 from watchbill.auth import service as auth
 from watchbill.auth.roles import ROLE_NAMES, Role
 from watchbill.cli import catalog
@@ -37,6 +38,7 @@ from watchbill.incidents import cli as incidents_cli
 from watchbill.integrations import cli as integrations_cli
 from watchbill.kinds import BY_KIND
 from watchbill.notify import cli as notify_cli
+from watchbill.notify.secret import server_key
 from watchbill.resources import service
 from watchbill.resources.schema import check_name
 from watchbill.resources.service import invalid_from
@@ -60,6 +62,7 @@ tokens_app = typer.Typer(
     help="API tokens: create (shown once), list, revoke.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+app.add_typer(audit_cli.app, name="audit")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(routing_cli.app, name="route")
 alerts_cli.register(app)
@@ -93,7 +96,7 @@ def db_upgrade() -> None:
     """Create or migrate the database schema to this version (safe to run repeatedly)."""
     settings = get_settings()
     with cli_errors():
-        upgrade(settings.resolved_database_url)
+        upgrade(settings.resolved_database_url, audit_key=server_key(settings))
     typer.echo(f"database at revision {head_revision()}")
 
 
@@ -324,6 +327,12 @@ def _expiry(expires_in: str | None, expires_at: str | None) -> datetime | None:
 def tokens_create(
     name: Annotated[str, typer.Option(help="a name to recognise it by, e.g. ci-deployer")],
     role: Annotated[str, typer.Option(help=f"one of {', '.join(ROLE_NAMES)}")],
+    user: Annotated[
+        str | None, typer.Option(help="the user it belongs to: it acts within their rights")
+    ] = None,
+    service_account: Annotated[
+        bool, typer.Option("--service-account", help="belongs to no user (CI, Prometheus)")
+    ] = False,
     expires_in: Annotated[str | None, typer.Option(help="lifetime: 90m, 12h, 30d, 8w")] = None,
     expires_at: Annotated[str | None, typer.Option(help="ISO 8601 instant with offset")] = None,
 ) -> None:
@@ -331,10 +340,14 @@ def tokens_create(
     with cli_errors():
         if role not in ROLE_NAMES:
             raise Invalid(f"unknown role {role!r}; one of {', '.join(ROLE_NAMES)}")
+        if (user is None) == (not service_account):
+            raise Invalid("say whose token it is: --user NAME or --service-account")
         expiry = _expiry(expires_in, expires_at)
     with write_ctx() as ctx:
-        issued = auth.create_token(ctx, name=name, role=Role(role), expires_at=expiry)
-    typer.echo(f"token {name} ({role}) created; it is shown only now:", err=True)
+        owner = service.get(ctx, USERS, user) if user is not None else None
+        issued = auth.create_token(ctx, name=name, role=Role(role), expires_at=expiry, user=owner)
+    whose = f"for {user}" if user else "for a service account"
+    typer.echo(f"token {name} ({role}) created {whose}; it is shown only now:", err=True)
     typer.echo(issued.secret)
 
 
@@ -348,7 +361,9 @@ def tokens_list(
     if as_json:
         print_json(rows)
     else:
-        print_table(rows, ["name", "prefix", "role", "expiresAt", "lastUsedAt", "revokedAt"])
+        print_table(
+            rows, ["name", "prefix", "role", "user", "expiresAt", "lastUsedAt", "revokedAt"]
+        )
 
 
 @tokens_app.command("revoke")

@@ -17,6 +17,7 @@ from watchbill.alerts import api as alerts_api
 from watchbill.alerts import pages as alerts_pages
 from watchbill.audit import api as audit_api
 from watchbill.audit import pages as audit_pages
+from watchbill.audit.chain import session_info
 from watchbill.auth import api as auth_api
 from watchbill.auth import pages as auth_pages
 from watchbill.catalog import pages as catalog_pages
@@ -57,9 +58,11 @@ def create_app(
 ) -> FastAPI:
     """The whole application; tests pass their own database and clock."""
     settings = settings or get_settings()
-    db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
+    key = server_key(settings)  # made at first start, so every later process finds it
+    db = db or Database(
+        settings.resolved_database_url, pool_size=settings.db_pool_size, info=session_info(key)
+    )
     rt = Runtime(db=db, settings=settings, clock=clock)
-    server_key(settings)  # made at first start, so every later process finds it
     embedded = settings.embedded_worker if run_worker is None else run_worker
 
     @asynccontextmanager

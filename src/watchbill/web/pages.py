@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from math import ceil
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from watchbill import __version__
 from watchbill.audit.service import record
 from watchbill.auth import service as auth
+from watchbill.auth import throttle
 from watchbill.auth.credentials import hash_password
 from watchbill.auth.principal import Principal
 from watchbill.auth.roles import Role
@@ -198,14 +200,29 @@ def login_submit(
         return _login_page(request, rt, next, "The login form expired; please try again.", 403)
     ttl = timedelta(hours=rt.settings.session_hours)
     ip = client_ip(request)
+    now = rt.clock.now()
+    # Reads and the password check (scrypt, tens of milliseconds) outside the write
+    # transaction, which then only writes: SQLite's write lock is not held meanwhile.
+    with rt.db.read() as session:
+        account = auth.account_key(session, username)
+        wait = throttle.wait_needed(session, rt.settings, account=account, address=ip, now=now)
+        user = None if wait else auth.check_password(session, username, password)
+    if wait is not None:
+        minutes = max(1, round(wait.total_seconds() / 60))
+        error = f"Too many failed sign-ins; try again in {minutes} minute(s)."
+        resp = _login_page(request, rt, next, error, 429)
+        resp.headers["Retry-After"] = str(ceil(wait.total_seconds()))
+        return resp
     with rt.db.transaction() as session:
-        started = auth.login(
-            session, name_or_email=username, password=password, now=rt.clock.now(), ttl=ttl, ip=ip
+        started = (
+            None if user is None else auth.start_session(session, user.id, now=now, ttl=ttl, ip=ip)
         )
-        if started is not None:
-            user = started[1].user
-            ctx = Ctx(session, user_principal(user, ip), rt.clock)
-            record(ctx, action="session.login", object_type="User", object_id=user.name)
+        if started is None:
+            throttle.note_failure(session, rt.settings, account=account, address=ip, now=now)
+        else:
+            throttle.note_success(session, account=account)
+            ctx = Ctx(session, user_principal(started[1].user, ip), rt.clock)
+            record(ctx, action="session.login", object_type="User", object_id=account)
     if started is None:
         return _login_page(request, rt, next, "Wrong name or password.", 401)
     resp = RedirectResponse(safe_next(next), status_code=303)

@@ -136,12 +136,15 @@ def _json_dumps(value: Any) -> str:
 class Database:
     """One engine and its session factory; `transaction()` is the unit of work."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, info: dict[str, object] | None = None
+    ) -> None:
+        """`info` is given to every session (the audit chain's key travels there)."""
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self.read_engine = make_engine(url, writer=False) if is_sqlite(url) else self.engine
-        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False, info=info)
 
     @property
     def dialect(self) -> str:

@@ -20,8 +20,12 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, audit_key: bytes | None = None) -> None:
+    """Migrate to `revision`; `audit_key` (the server key) seals existing audit entries
+    when the chain is introduced (migration 0007)."""
+    cfg = alembic_config(url)
+    cfg.attributes["audit_key"] = audit_key
+    command.upgrade(cfg, revision)
 
 
 def head_revision() -> str | None:
