@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         )
 
     @property
+    def https_site(self) -> bool:
+        """Whether browsers reach the site over HTTPS (perhaps through a proxy)."""
+        return self.base_url.startswith("https://")
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -44,6 +44,7 @@ from watchbill.settings import Settings, get_settings
 from watchbill.web import health, problems
 from watchbill.web import pages as web_pages
 from watchbill.web.deps import Runtime
+from watchbill.web.headers import SecurityHeaders
 from watchbill.web.metrics import HttpMetrics, JobQueueCollector
 
 STATIC = Path(__file__).parent / "static"
@@ -105,6 +106,9 @@ def create_app(
     app.state.metrics = registry
     app.add_middleware(intake_api.IntakeFastPath, routes=intake_api.router.routes)
     app.add_middleware(HttpMetrics, registry=registry)
+    app.add_middleware(
+        SecurityHeaders, https_site=settings.https_site, hsts_seconds=settings.hsts_seconds
+    )
     problems.install(app)
     web_pages.install(app)
 
