@@ -28,7 +28,7 @@ def server_key(settings: Settings) -> bytes:
         return _read(path)
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Written aside, then hard-linked into place: the link either creates the file
     # whole or fails because another process already did, so nobody reads it half-made.
     fd, aside = tempfile.mkstemp(dir=path.parent, prefix=".secret-")  # mode 0600
