@@ -117,7 +117,7 @@ def withdraw_credentials(ctx: Ctx, user: User) -> None:
     so reactivating them later brings back neither (both are audited)."""
     tokens = ctx.session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-    )
+    ).all()
     for token in tokens:
         _revoke(ctx, token)
     end_sessions(ctx, user)

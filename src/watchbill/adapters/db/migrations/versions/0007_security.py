@@ -166,12 +166,24 @@ def _drop_old_triggers() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
 
 
-def _create_triggers() -> None:
+def _refuse_changes() -> None:
+    """The triggers of 0001: no UPDATE, no DELETE."""
     if _postgres():
         op.execute(
             "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
             "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
         )
+        return
+    for verb in ("UPDATE", "DELETE"):
+        op.execute(
+            f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
+            "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
+        )
+
+
+def _create_triggers() -> None:
+    _refuse_changes()
+    if _postgres():
         op.execute(
             "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
             "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()"
@@ -189,11 +201,6 @@ def _create_triggers() -> None:
             "FOR EACH ROW EXECUTE FUNCTION audit_events_in_order()"
         )
         return
-    for verb in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
-            "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
-        )
     # In a BEFORE INSERT trigger an id SQLite is about to choose reads as -1: refused too.
     op.execute(
         "CREATE TRIGGER audit_events_in_order BEFORE INSERT ON audit_events WHEN "
@@ -215,17 +222,7 @@ def downgrade() -> None:
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_column("key_id")
         batch_op.drop_column("hash")
-    if _postgres():
-        op.execute(
-            "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
-            "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
-        )
-    else:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
-                "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
-            )
+    _refuse_changes()
     with op.batch_alter_table("sign_in_failures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sign_in_failures_at"))
         batch_op.drop_index(batch_op.f("ix_sign_in_failures_address"))
