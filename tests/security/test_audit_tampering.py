@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.e2e.conftest import postgres_admin_url
-from tests.e2e.server import Server, running_server, scratch_postgres
+from tests.e2e.server import Server
+from tests.security.conftest import fresh_server
 
 pytestmark = pytest.mark.e2e
 
@@ -88,14 +88,7 @@ def test_the_log_refuses_rewrites_back_dated_inserts_and_truncation(any_server: 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def own_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     """A server of this test's own: its log is about to be tampered with."""
-    if request.param == "sqlite":
-        with running_server(tmp_path / "data", worker=False) as srv:
-            yield srv
-        return
-    with (
-        scratch_postgres(postgres_admin_url()) as url,
-        running_server(tmp_path / "data", database_url=url, worker=False) as srv,
-    ):
+    with fresh_server(request.param, tmp_path / "data", worker=False) as srv:
         yield srv
 
 

@@ -4,7 +4,6 @@ as long for a name that does not exist as for one that does."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import postgres_admin_url
-from tests.e2e.server import Server, run_cli, running_server, scratch_postgres
+from tests.e2e.server import Server, run_cli, running_server
+from tests.security.conftest import fresh_server
 from tests.security.helpers import PASSWORD, hidden_field, login
 
 pytestmark = pytest.mark.e2e
@@ -37,19 +36,10 @@ def _with_user(env: dict[str, str]) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def strict_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     """A server allowing 3 failures per account and 8 per address in 15 minutes."""
-    with contextlib.ExitStack() as stack:
-        url = None
-        if request.param == "postgresql":
-            url = stack.enter_context(scratch_postgres(postgres_admin_url()))
-        yield stack.enter_context(
-            running_server(
-                tmp_path / "data",
-                database_url=url,
-                prepare=_with_user,
-                extra_env=STRICT,
-                worker=False,
-            )
-        )
+    with fresh_server(
+        request.param, tmp_path / "data", prepare=_with_user, extra_env=STRICT, worker=False
+    ) as srv:
+        yield srv
 
 
 def test_repeated_failures_are_throttled_per_account_then_per_address(
