@@ -24,12 +24,14 @@ from watchbill.adapters.db.engine import Database
 from watchbill.adapters.db.scratch import scratch_postgres
 from watchbill.app.assembly import metadata, migrations
 from watchbill.app.web import create_app
+from watchbill.audit.chain import session_info
 from watchbill.auth import service as auth
 from watchbill.context import Ctx
 from watchbill.core.clock import FakeClock
 from watchbill.settings import Settings
 
 PG_ENV = "WATCHBILL_TEST_DATABASE_URL"
+TEST_SERVER_KEY = b"the server key of the test databases, 32+ bytes"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -61,6 +63,8 @@ def _truncate_postgres(url: str) -> None:
     tables = ", ".join(f'"{t.name}"' for t in metadata().sorted_tables)
     engine = create_engine(url)
     with engine.begin() as conn:
+        # As replication does: triggers off, for the audit log refuses TRUNCATE.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
@@ -83,7 +87,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 
 @pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url, pool_size=4)
+    database = Database(db_url, pool_size=4, info=session_info(TEST_SERVER_KEY))
     yield database
     database.dispose()
 

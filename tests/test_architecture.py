@@ -23,9 +23,10 @@ FLOORS = [
     "watchbill.settings",
     "watchbill.slice",
 ]
-AUDIT_RECORDING = {"watchbill.audit.service", "watchbill.audit.models"}
+AUDIT_RECORDING = {"watchbill.audit.service", "watchbill.audit.models", "watchbill.audit.chain"}
 """The audit log's recording: every layer writes its events there (resources audit each
-change), so the floors may reach these two modules of the audit slice, and only these."""
+change, sealed into a hash chain), so the floors may reach these modules of the audit
+slice, and only these."""
 
 
 @pytest.fixture(scope="module")

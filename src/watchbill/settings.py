@@ -40,6 +40,17 @@ class Settings(BaseSettings):
         default=20_000, ge=1, description="requests waiting for the intake writer's commit"
     )
 
+    hsts_seconds: int = Field(
+        default=31_536_000, ge=0, description="Strict-Transport-Security max-age; 0: none"
+    )
+    signin_failures_per_account: int = Field(
+        default=10, ge=1, description="failed page sign-ins per account in the window, then 429"
+    )
+    signin_failures_per_address: int = Field(
+        default=50, ge=1, description="failed page sign-ins per source address in the window"
+    )
+    signin_window_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+
     secret_key: str | None = Field(
         default=None,
         min_length=32,
@@ -89,6 +100,11 @@ class Settings(BaseSettings):
             sleep_pages=self.oncall_max_sleep_pages_per_week,
             nights_interrupted=self.oncall_max_nights_interrupted_per_week,
         )
+
+    @property
+    def https_site(self) -> bool:
+        """Whether browsers reach the site over HTTPS (perhaps through a proxy)."""
+        return self.base_url.startswith("https://")
 
     @property
     def resolved_database_url(self) -> str:

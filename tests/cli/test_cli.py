@@ -299,7 +299,9 @@ def test_delete_asks_refuses_references_and_deletes(demo_dir, open_db):
 
 
 def test_tokens_create_list_revoke(empty_dir, open_db):
-    created = succeeded(wb(empty_dir, "tokens", "create", "--name", "ci", "--role", "admin"))
+    created = succeeded(
+        wb(empty_dir, "tokens", "create", "--name", "ci", "--role", "admin", "--service-account")
+    )
     secret = created.lines[-1]
     assert re.fullmatch(r"wb_[A-Za-z0-9_-]{40,}", secret), created.out
     assert created.out.count(secret) == 1
@@ -322,7 +324,10 @@ def test_tokens_create_list_revoke(empty_dir, open_db):
     assert item["prefix"] == secret[:8]
     assert secret not in str(listed) and "token_hash" not in item and "tokenHash" not in item
 
-    failed(wb(empty_dir, "tokens", "create", "--name", "ci", "--role", "viewer"), "already exists")
+    failed(
+        wb(empty_dir, "tokens", "create", "--name", "ci", "--role", "viewer", "--service-account"),
+        "already exists",
+    )
 
     assert succeeded(wb(empty_dir, "tokens", "revoke", "ci")).lines == ["revoked token ci"]
     (item,) = orjson.loads(succeeded(wb(empty_dir, "tokens", "list", "--json")).out)
@@ -350,6 +355,7 @@ def test_tokens_create_with_expiry(empty_dir):
             "short",
             "--role",
             "viewer",
+            "--service-account",
             "--expires-in",
             "2h",
         )
@@ -363,9 +369,18 @@ def test_tokens_create_with_expiry(empty_dir):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--name", "x", "--role", "king"], "unknown role 'king'"),
-        (["--name", "x", "--role", "admin", "--expires-in", "soon"], "--expires-in: like 90m"),
-        (["--name", "x", "--role", "admin", "--expires-at", "2030-01-01T00:00"], "UTC offset"),
+        (["--name", "x", "--role", "king", "--service-account"], "unknown role 'king'"),
+        (["--name", "x", "--role", "admin"], "--user NAME or --service-account"),
+        (["--name", "x", "--role", "admin", "--user", "ada", "--service-account"], "--user NAME"),
+        (["--name", "x", "--role", "admin", "--user", "nobody"], "'nobody' does not exist"),
+        (
+            ["--name", "x", "--role", "admin", "--service-account", "--expires-in", "soon"],
+            "--expires-in: like 90m",
+        ),
+        (
+            ["--name", "x", "--role", "admin", "--service-account", "--expires-at", "2030-01-01"],
+            "UTC offset",
+        ),
     ],
 )
 def test_tokens_create_refuses_bad_input(empty_dir, open_db, args, expected):

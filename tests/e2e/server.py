@@ -132,10 +132,12 @@ class Server:
         self.proc.kill()
         self.proc.wait(STOP_TIMEOUT)
 
-    def token(self, role: str, name: str | None = None) -> str:
-        """A new API token made with `watchbill tokens create`; the secret is the last line."""
+    def token(self, role: str, name: str | None = None, user: str | None = None) -> str:
+        """A new API token made with `watchbill tokens create`, for `user` or else a service
+        account; the secret is the last line."""
         name = name or f"{role}-{uuid.uuid4().hex[:8]}"
-        out = self.cli("tokens", "create", "--name", name, "--role", role).stdout
+        owner = ["--user", user] if user else ["--service-account"]
+        out = self.cli("tokens", "create", "--name", name, "--role", role, *owner).stdout
         return out.strip().splitlines()[-1]
 
     def admin_token(self) -> str:

@@ -56,7 +56,7 @@ def test_token_created_with_the_cli_authenticates(server: Server) -> None:
     with server.client(secret) as http:
         me = http.get("/api/v1/me")
         assert me.status_code == 200, me.text
-        assert me.json() == {"kind": "token", "name": name, "role": "viewer"}
+        assert me.json() == {"kind": "token", "name": name, "role": "viewer", "user": None}
         assert http.get("/api/v1/services").status_code == 200
         _assert_problem(http.post("/api/v1/teams", json={"name": _unique("t")}), 403)
     with server.client() as http:

@@ -10,10 +10,10 @@ from pathlib import Path
 import orjson
 
 from tests.notify.receivers import http_receiver
+from watchbill.adapters.serverkey import server_key
 from watchbill.notify.channels import provider, slack
 from watchbill.notify.message import IncidentInfo, Links, Message
 from watchbill.notify.providers import ProviderSpec
-from watchbill.notify.secret import server_key
 from watchbill.settings import Settings
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)

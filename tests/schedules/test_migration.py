@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from watchbill.adapters.db.engine import Database
-from watchbill.adapters.db.migrate import alembic_config, upgrade
+from watchbill.app.assembly import migrations
 from watchbill.schedules.models import Schedule, ScheduleOverride
 from watchbill.users.models import User
 
@@ -39,8 +39,8 @@ def test_0007_marks_stored_overrides_that_began_before_they_were_entered(
                 )
             )
     db.dispose()
-    command.downgrade(alembic_config(db_url), "0006")
-    upgrade(db_url)
+    command.downgrade(migrations().config(db_url), "0006")
+    migrations().upgrade(db_url)
     with db.read() as session:
         marked = dict(
             session.execute(

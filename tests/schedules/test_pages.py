@@ -52,7 +52,8 @@ def test_who_is_on_call_now(
     assert "cy" in row[0]  # next
     nobody = re.search(r'<tr class="nobody">.*?</tr>', page.text, re.S)
     assert nobody and "empty" in nobody[0]
-    assert 'class="active"' in page.text and ">On-call</a>" in page.text
+    assert '<summary class="active">On-call</summary>' in page.text
+    assert 'class="active" aria-current="page">Who is on call</a>' in page.text
     assert "not part of this release" not in page.text
 
 

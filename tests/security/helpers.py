@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable
 
 import httpx
-from fastapi.testclient import TestClient
 
 from watchbill.access import Principal, Role
 from watchbill.adapters.db.engine import Database
@@ -51,7 +50,7 @@ def hidden_field(html: str, name: str) -> str:
 
 
 def login(
-    client: TestClient, username: str, password: str = PASSWORD, next_: str = "/"
+    client: httpx.Client, username: str, password: str = PASSWORD, next_: str = "/"
 ) -> httpx.Response:
     """Sign in through the form (GET for the login CSRF cookie, then POST); no redirects."""
     page = client.get("/login", params={"next": next_})
@@ -68,7 +67,7 @@ def login(
     )
 
 
-def page_csrf(client: TestClient, path: str = "/") -> str:
+def page_csrf(client: httpx.Client, path: str = "/") -> str:
     """The session's CSRF token, as every signed-in page carries it (in the logout form)."""
     page = client.get(path, follow_redirects=False)
     assert page.status_code == 200, page.text

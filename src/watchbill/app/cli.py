@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 from typer.core import TyperGroup
-from typer.main import get_command
+from typer.main import get_group
 
 from watchbill import __version__
 from watchbill.app.commands import apply_cmd, db_app, export_cmd, serve, worker
@@ -37,7 +37,7 @@ def _resolve(name: str) -> Any:
         from watchbill.cli.catalog import kind_commands
 
         declared = _COMMANDS.get(name)
-        group = get_command(load(declared.target)) if declared else TyperGroup(name=name)
+        group = get_group(load(declared.target)) if declared else TyperGroup(name=name)
         if name in _KINDS:
             for command in kind_commands(kinds().by_plural[name]):
                 group.add_command(command)

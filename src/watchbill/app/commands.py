@@ -16,13 +16,14 @@ db_app = typer.Typer(no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema to this version (safe to run repeatedly)."""
+    from watchbill.adapters.serverkey import server_key
     from watchbill.app.assembly import migrations
     from watchbill.cli.common import cli_errors
     from watchbill.settings import get_settings
 
     settings = get_settings()
     with cli_errors():
-        migrations().upgrade(settings.resolved_database_url)
+        migrations().upgrade(settings.resolved_database_url, audit_key=server_key(settings))
     typer.echo(f"database at revision {migrations().heads()}")
 
 

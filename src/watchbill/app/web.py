@@ -13,16 +13,18 @@ from prometheus_client import CollectorRegistry
 from watchbill import __version__
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
+from watchbill.adapters.serverkey import server_key
 from watchbill.app import assembly
 from watchbill.app.slices import SLICES
 from watchbill.app.worker import make_worker, start_recurring
+from watchbill.audit.chain import session_info
 from watchbill.auth import service as identity
 from watchbill.core.clock import Clock
-from watchbill.notify.secret import server_key
 from watchbill.resources.api import resource_router
 from watchbill.settings import Settings, get_settings
 from watchbill.web import health, layout, problems
 from watchbill.web.deps import Runtime
+from watchbill.web.headers import SecurityHeaders
 from watchbill.web.metrics import HttpMetrics, JobQueueCollector
 
 STATIC = Path(__file__).parent.parent / "web" / "static"
@@ -37,7 +39,10 @@ def create_app(
 ) -> FastAPI:
     """The whole application; tests pass their own database and clock."""
     settings = settings or get_settings()
-    db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
+    key = server_key(settings)  # made at first start, so every later process finds it
+    db = db or Database(
+        settings.resolved_database_url, pool_size=settings.db_pool_size, info=session_info(key)
+    )
     rt = Runtime(
         db=db,
         settings=settings,
@@ -46,7 +51,6 @@ def create_app(
         migrations=assembly.migrations(),
         extensions=assembly.extensions(),
     )
-    server_key(settings)  # made at first start, so every later process finds it
     embedded = settings.embedded_worker if run_worker is None else run_worker
     hooks = []
 
@@ -89,6 +93,9 @@ def create_app(
     registry.register(JobQueueCollector(rt))
     app.state.metrics = registry
     app.add_middleware(HttpMetrics, registry=registry)
+    app.add_middleware(
+        SecurityHeaders, https_site=settings.https_site, hsts_seconds=settings.hsts_seconds
+    )
     problems.install(app)
     layout.install(app)
     layout.configure(assembly.template_dirs(), assembly.nav())

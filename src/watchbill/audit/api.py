@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import Field
 
 from watchbill.access import Principal, Role
+from watchbill.audit import chain
 from watchbill.audit.models import AuditEvent
 from watchbill.audit.service import list_events
 from watchbill.errors import FieldError, Invalid
@@ -81,3 +83,32 @@ def audit(
     )
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return {"items": [audit_view(e) for e in rows[:limit]], "nextCursor": next_cursor}
+
+
+class ChainHead(CamelModel):
+    id: int
+    hash: str
+
+
+class ChainBreak(CamelModel):
+    id: int
+    reason: str
+
+
+class ChainVerdict(CamelModel):
+    intact: bool
+    entries: int = Field(description="entries checked (up to and including the first bad one)")
+    head: ChainHead | None = Field(description="the last good entry: record it elsewhere")
+    first_bad: ChainBreak | None
+
+
+@router.get(
+    "/audit/verify",
+    response_model=ChainVerdict,
+    summary="Check that no audit entry was altered, inserted or removed",
+    description="Walks the whole hash chain with the server key; takes time on a long log.",
+)
+def audit_verify(
+    ctx: ReadCtx, _admin: Annotated[Principal, Depends(require(Role.ADMIN))]
+) -> dict[str, Any]:
+    return chain.verdict_view(chain.verify(ctx.session))

@@ -1,4 +1,6 @@
-"""The audit event table; the migration adds triggers that refuse UPDATE and DELETE."""
+"""The audit event table. Entries are sealed into a hash chain as they commit
+(`audit/chain.py`); the migrations add triggers that refuse UPDATE, DELETE, TRUNCATE
+and any insert that is not the next entry in order."""
 
 from __future__ import annotations
 
@@ -24,3 +26,7 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     after: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     source_ip: Mapped[str] = mapped_column(String(64), default="")
+    # The chain: HMAC-SHA256 over the previous entry's hash and this entry, and the id
+    # of the key it was sealed with ("" for none).
+    hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))

@@ -8,14 +8,36 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from watchbill.access import Role
+from watchbill.audit import chain
 from watchbill.audit.api import audit_view, cursor_id
 from watchbill.audit.service import list_events
 from watchbill.errors import WatchbillError
 from watchbill.resources.service import encode_cursor
-from watchbill.web.layout import SignedIn, render
+from watchbill.web.layout import PageUser, SignedIn, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
+
+
+def _admins_only(request: Request, pu: PageUser) -> Response | None:
+    if pu.principal.can(Role.ADMIN):
+        return None
+    return render(
+        request,
+        "error.html",
+        pu,
+        status=403,
+        error="The audit log is visible to admins and owners.",
+    )
+
+
+@router.get("/audit/verify", response_class=HTMLResponse)
+def audit_verify_page(request: Request, pu: SignedIn) -> Response:
+    refused = _admins_only(request, pu)
+    if refused is not None:
+        return refused
+    verdict = chain.verdict_view(chain.verify(pu.session))
+    return render(request, "audit_verify.html", pu, verdict=verdict)
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -26,14 +48,9 @@ def audit_page(
     actor: Annotated[str, Query(max_length=200)] = "",
     object_type: Annotated[str, Query(max_length=63)] = "",
 ) -> Response:
-    if not pu.principal.can(Role.ADMIN):
-        return render(
-            request,
-            "error.html",
-            pu,
-            status=403,
-            error="The audit log is visible to admins and owners.",
-        )
+    refused = _admins_only(request, pu)
+    if refused is not None:
+        return refused
     try:
         rows = list_events(
             pu.ctx(request.app.state.runtime),

@@ -1,5 +1,6 @@
 """Recording and reading audit events; recording happens in the caller's transaction,
-so a change and its audit event are committed together or not at all."""
+so a change and its audit event are committed together or not at all. The event is
+sealed into the chain and inserted at the commit (see `audit/chain.py`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from watchbill.audit import chain
 from watchbill.audit.models import AuditEvent
 from watchbill.context import Ctx
 
@@ -30,7 +32,7 @@ def record(
         after=after,
         source_ip=ctx.principal.source_ip,
     )
-    ctx.session.add(event)
+    chain.append(ctx.session, event)
     return event
 
 

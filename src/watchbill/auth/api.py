@@ -12,7 +12,8 @@ from watchbill.access import Principal, Role
 from watchbill.auth import service
 from watchbill.resources.api import PathName
 from watchbill.resources.schema import CamelModel, Name
-from watchbill.web.deps import ReadCtx, Runtime, bearer_principal, require, runtime
+from watchbill.users.models import User
+from watchbill.web.deps import ReadCtx, Runtime, require, runtime
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -26,7 +27,8 @@ class TokenCreate(CamelModel):
 class TokenOut(CamelModel):
     name: str
     prefix: str
-    role: str
+    role: str = Field(description="the most it may do; a user's token never exceeds its user")
+    user: str | None = Field(description="the user it belongs to; null: a service account")
     created_by: str
     created_at: datetime
     expires_at: datetime | None
@@ -41,12 +43,20 @@ class TokenCreated(TokenOut):
 class Me(CamelModel):
     kind: str
     name: str
-    role: str
+    role: str = Field(description="what the token may do now: the lesser of its and its user's")
+    user: str | None = Field(description="the user it belongs to; null: a service account")
 
 
 @router.get("/me", response_model=Me, summary="Who the token belongs to")
-def me(principal: Annotated[Principal, Depends(bearer_principal)]) -> dict[str, Any]:
-    return {"kind": principal.kind, "name": principal.name, "role": principal.role.value}
+def me(ctx: ReadCtx) -> dict[str, Any]:
+    principal = ctx.principal
+    user = ctx.session.get(User, principal.user_id) if principal.user_id is not None else None
+    return {
+        "kind": principal.kind,
+        "name": principal.name,
+        "role": principal.role.value,
+        "user": user.name if user is not None else None,
+    }
 
 
 @router.get("/tokens", response_model=list[TokenOut], summary="List API tokens (never secrets)")

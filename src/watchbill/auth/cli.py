@@ -13,6 +13,8 @@ from watchbill.adapters.clock import system_clock
 from watchbill.auth import service as auth
 from watchbill.cli.common import cli_errors, print_json, print_table, read_ctx, write_ctx
 from watchbill.errors import FieldError, Invalid
+from watchbill.resources import service
+from watchbill.users.resource import USERS
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -47,6 +49,12 @@ def _expiry(expires_in: str | None, expires_at: str | None) -> datetime | None:
 def tokens_create(
     name: Annotated[str, typer.Option(help="a name to recognise it by, e.g. ci-deployer")],
     role: Annotated[str, typer.Option(help=f"one of {', '.join(ROLE_NAMES)}")],
+    user: Annotated[
+        str | None, typer.Option(help="the user it belongs to: it acts within their rights")
+    ] = None,
+    service_account: Annotated[
+        bool, typer.Option("--service-account", help="belongs to no user (CI, Prometheus)")
+    ] = False,
     expires_in: Annotated[str | None, typer.Option(help="lifetime: 90m, 12h, 30d, 8w")] = None,
     expires_at: Annotated[str | None, typer.Option(help="ISO 8601 instant with offset")] = None,
 ) -> None:
@@ -54,10 +62,14 @@ def tokens_create(
     with cli_errors():
         if role not in ROLE_NAMES:
             raise Invalid(f"unknown role {role!r}; one of {', '.join(ROLE_NAMES)}")
+        if (user is None) == (not service_account):
+            raise Invalid("say whose token it is: --user NAME or --service-account")
         expiry = _expiry(expires_in, expires_at)
     with write_ctx() as ctx:
-        issued = auth.create_token(ctx, name=name, role=Role(role), expires_at=expiry)
-    typer.echo(f"token {name} ({role}) created; it is shown only now:", err=True)
+        owner = service.get(ctx, USERS, user) if user is not None else None
+        issued = auth.create_token(ctx, name=name, role=Role(role), expires_at=expiry, user=owner)
+    whose = f"for {user}" if user else "for a service account"
+    typer.echo(f"token {name} ({role}) created {whose}; it is shown only now:", err=True)
     typer.echo(issued.secret)
 
 
@@ -71,7 +83,9 @@ def tokens_list(
     if as_json:
         print_json(rows)
     else:
-        print_table(rows, ["name", "prefix", "role", "expiresAt", "lastUsedAt", "revokedAt"])
+        print_table(
+            rows, ["name", "prefix", "role", "user", "expiresAt", "lastUsedAt", "revokedAt"]
+        )
 
 
 @app.command("revoke")

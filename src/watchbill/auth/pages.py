@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from math import ceil
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 
 from watchbill.access import ROLE_NAMES, Principal, Role
 from watchbill.audit.service import record
-from watchbill.auth import service
+from watchbill.auth import service, throttle
 from watchbill.auth.credentials import hash_password
 from watchbill.context import Ctx
 from watchbill.errors import WatchbillError
@@ -90,14 +91,31 @@ def login_submit(
         return _login_page(request, rt, next, "The login form expired; please try again.", 403)
     ttl = timedelta(hours=rt.settings.session_hours)
     ip = client_ip(request)
+    now = rt.clock.now()
+    # Reads and the password check (scrypt, tens of milliseconds) outside the write
+    # transaction, which then only writes: SQLite's write lock is not held meanwhile.
+    with rt.db.read() as session:
+        account = service.account_key(session, username)
+        wait = throttle.wait_needed(session, rt.settings, account=account, address=ip, now=now)
+        user = None if wait else service.check_password(session, username, password)
+    if wait is not None:
+        minutes = max(1, round(wait.total_seconds() / 60))
+        error = f"Too many failed sign-ins; try again in {minutes} minute(s)."
+        resp = _login_page(request, rt, next, error, 429)
+        resp.headers["Retry-After"] = str(ceil(wait.total_seconds()))
+        return resp
     with rt.db.transaction() as session:
-        started = service.login(
-            session, name_or_email=username, password=password, now=rt.clock.now(), ttl=ttl, ip=ip
+        started = (
+            None
+            if user is None
+            else service.start_session(session, user.id, now=now, ttl=ttl, ip=ip)
         )
-        if started is not None:
-            user = started[1].user
-            ctx = Ctx(session, user_principal(user, ip), rt.clock)
-            record(ctx, action="session.login", object_type="User", object_id=user.name)
+        if started is None:
+            throttle.note_failure(session, rt.settings, account=account, address=ip, now=now)
+        else:
+            throttle.note_success(session, account=account)
+            ctx = Ctx(session, user_principal(started[1].user, ip), rt.clock)
+            record(ctx, action="session.login", object_type="User", object_id=account)
     if started is None:
         return _login_page(request, rt, next, "Wrong name or password.", 401)
     resp = RedirectResponse(safe_next(next), status_code=303)

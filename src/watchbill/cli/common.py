@@ -15,6 +15,8 @@ from watchbill.access import cli_principal
 from watchbill.adapters.clock import system_clock
 from watchbill.adapters.db.engine import Database
 from watchbill.adapters.db.migrate import Migrations
+from watchbill.adapters.serverkey import server_key
+from watchbill.audit.chain import session_info
 from watchbill.context import Ctx
 from watchbill.errors import WatchbillError
 from watchbill.settings import get_settings
@@ -27,7 +29,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def database() -> Database:
     settings = get_settings()
-    return Database(settings.resolved_database_url, pool_size=2)
+    info = session_info(server_key(settings))  # seals the audit entries this command writes
+    return Database(settings.resolved_database_url, pool_size=2, info=info)
 
 
 _schema: Callable[[], Migrations] = Migrations

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from watchbill.access import Principal, Role
 from watchbill.adapters.db.engine import Database
+from watchbill.adapters.serverkey import server_key
 from watchbill.audit.service import record
 from watchbill.catalog.models import Service
 from watchbill.context import Ctx
@@ -42,7 +43,6 @@ from watchbill.notify.models import (
     DeliveryAttempt,
 )
 from watchbill.notify.providers import ProviderSpec, provider_for
-from watchbill.notify.secret import server_key
 from watchbill.notify.service import DELIVER_JOB, add_event, delivery_views
 from watchbill.settings import Settings, get_settings
 from watchbill.users.models import User

@@ -13,12 +13,12 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from watchbill.access import Principal, Role
+from watchbill.adapters.serverkey import server_key
 from watchbill.core.lifecycle import Status
 from watchbill.errors import Conflict, Forbidden, NotFound, WatchbillError
 from watchbill.incidents import service as incidents
 from watchbill.incidents.models import Incident
 from watchbill.notify.links import ActionClaim, LinkAction, verify
-from watchbill.notify.secret import server_key
 from watchbill.users.models import User
 from watchbill.web.deps import Runtime, client_ip, runtime
 from watchbill.web.layout import render

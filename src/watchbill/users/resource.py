@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 
 from watchbill.access import Role
+from watchbill.auth.service import withdraw_credentials
 from watchbill.context import Ctx
 from watchbill.errors import Conflict, FieldError, Forbidden, Invalid
 from watchbill.escalation.references import refuse_if_paged
@@ -69,6 +70,8 @@ class UserResource(Resource):
                 "a notification rule names a contact method the user does not have",
                 [FieldError(at, f"no contact method labelled {label!r}") for at, label in unknown],
             )
+        if obj.active and not spec.active and obj.id is not None:
+            withdraw_credentials(ctx, obj)
         obj.full_name = spec.full_name
         obj.email = spec.email
         obj.time_zone = spec.time_zone

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,6 +86,24 @@ def _sqlite_begin(conn: Any) -> None:
     conn.connection.dbapi_connection.begin_write()
 
 
+def private_database_file(path: Path) -> None:
+    """Create the SQLite file 0600 in a folder created 0700, before SQLite opens it.
+
+    The file holds phone numbers, webhook URLs and every credential's hash. SQLite
+    gives its -wal and -shm files the main file's mode, so they follow. A file left
+    readable by others (by an older version) is tightened; the folder, which may be
+    the operator's own, is only ever created, never changed.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            mode = stat.S_IMODE(part.stat().st_mode)
+            if mode & 0o077:
+                part.chmod(mode & 0o700)
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -96,7 +117,7 @@ def make_engine(url: str, *, pool_size: int = 10, writer: bool = True) -> Engine
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_database_file(Path(parsed.database))
         connect_args: dict[str, Any] = {
             "check_same_thread": False,
             "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
@@ -136,12 +157,15 @@ def _json_dumps(value: Any) -> str:
 class Database:
     """One engine and its session factory; `transaction()` is the unit of work."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, info: dict[str, object] | None = None
+    ) -> None:
+        """`info` is given to every session (the audit chain's key travels there)."""
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self.read_engine = make_engine(url, writer=False) if is_sqlite(url) else self.engine
-        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False, info=info)
 
     @property
     def dialect(self) -> str:

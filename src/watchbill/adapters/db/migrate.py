@@ -39,8 +39,12 @@ class Migrations:
         cfg.attributes["target_metadata"] = self.metadata
         return cfg
 
-    def upgrade(self, url: str, revision: str = "heads") -> None:
-        command.upgrade(self.config(url), revision)
+    def upgrade(self, url: str, revision: str = "heads", *, audit_key: bytes | None = None) -> None:
+        """Migrate to `revision`; `audit_key` (the server key) seals existing audit entries
+        when the chain is introduced (migration 0008)."""
+        cfg = self.config(url)
+        cfg.attributes["audit_key"] = audit_key
+        command.upgrade(cfg, revision)
 
     def heads(self) -> str:
         """The code's head revisions, sorted and joined by commas; read once per instance:

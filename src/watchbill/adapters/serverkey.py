@@ -1,4 +1,5 @@
-"""The server secret that signs action links and derives webhook signing secrets."""
+"""The server secret: it signs action links, derives webhook signing secrets and the
+audit chain's key, and fingerprints the deployment (never stored in the database)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def server_key(settings: Settings) -> bytes:
         return _read(path)
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Written aside, then hard-linked into place: the link either creates the file
     # whole or fails because another process already did, so nobody reads it half-made.
     fd, aside = tempfile.mkstemp(dir=path.parent, prefix=".secret-")  # mode 0600
